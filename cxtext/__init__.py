@@ -1,0 +1,2 @@
+"""cxtext: Russian customer feedback to decisions."""
+__version__ = "0.1.0"

@@ -1,0 +1,216 @@
+"""The classifier: one contact group, process topics, is_general, is_repeat and a confidence per text."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize_scalar
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
+
+from .features import TextFeatures
+from .preprocess import Prepared, prepare_many
+from .repeats import RepeatHistory, says_repeat
+from .taxonomy import Taxonomy, load_taxonomy
+
+LABEL_COLUMNS = ["group", "group_name", "topics", "topic_names", "is_general", "is_repeat",
+                 "confidence", "needs_review", "status"]
+_PROCESSED = ("ok", "truncated")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _linear(X, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    return np.asarray(X @ coef.T) + intercept
+
+
+def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """The probability cut that maximises F1 on out-of-fold predictions (kept in a sane range)."""
+    best, best_f1 = 0.5, -1.0
+    for cut in np.arange(0.15, 0.71, 0.025):
+        pred = p >= cut
+        tp = float((pred & y).sum())
+        f1 = 2 * tp / (pred.sum() + y.sum() + 1e-9)
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = float(cut), f1
+    return best
+
+
+def _general_inputs(p_general: np.ndarray, topic_p: np.ndarray, thresholds: np.ndarray, docs) -> np.ndarray:
+    """Stacked inputs for is_general: the text head plus 'does the text name any process at all'."""
+    ratio = topic_p / thresholds
+    n_words = np.array([len(d.features.split()) for d in docs], dtype=float)
+    return np.column_stack([
+        np.log(np.clip(p_general, 1e-6, 1)) - np.log(np.clip(1 - p_general, 1e-6, 1)),
+        np.log(np.clip(ratio.max(axis=1), 1e-3, None)),
+        (ratio >= 1).sum(axis=1),
+        np.log1p(n_words),
+    ])
+
+
+def _certainty(p: np.ndarray, cut) -> np.ndarray:
+    """0.5 at the decision threshold, 1.0 at a sure yes or a sure no."""
+    cut = np.asarray(cut, dtype=float)
+    above = 0.5 + 0.5 * (p - cut) / np.maximum(1 - cut, 1e-9)
+    below = 0.5 + 0.5 * (cut - p) / np.maximum(cut, 1e-9)
+    return np.where(p >= cut, above, below)
+
+
+class TextClassifier(BaseEstimator):
+    """Lemma and character n-grams with linear heads: a calibrated group, topics with tuned thresholds,
+    and an is_general detector stacked on 'names no process'. Learned state is plain arrays."""
+
+    def __init__(self, taxonomy: Taxonomy | None = None, C_group: float = 8.0, C_topic: float = 8.0,
+                 C_general: float = 4.0, review_threshold: float = 0.55, cv: int = 5,
+                 random_state: int = 0):
+        self.taxonomy = taxonomy
+        self.C_group = C_group
+        self.C_topic = C_topic
+        self.C_general = C_general
+        self.review_threshold = review_threshold
+        self.cv = cv
+        self.random_state = random_state
+
+    # ---- fitting -------------------------------------------------------------------------
+    def fit(self, texts: Iterable, groups: Sequence[str], topics: Sequence[Sequence[str]],
+            is_general: Sequence[bool]) -> "TextClassifier":
+        """Fit on raw texts and their labels (group ids, lists of topic ids, general flags)."""
+        self.taxonomy_ = self.taxonomy if self.taxonomy is not None else load_taxonomy()
+        texts = list(texts)
+        groups, topics = list(groups), [list(t) for t in topics]
+        self.taxonomy_.check_labels(groups, topics)
+        docs = prepare_many(texts)
+        self.features_ = TextFeatures.fit(docs)
+        X = self.features_.transform(docs)
+        self.groups_ = [g for g in self.taxonomy_.group_ids if g in set(groups)]
+        self.topics_ = list(self.taxonomy_.topic_ids)
+        y_group = np.array([self.groups_.index(g) for g in groups])
+        Y = np.array([[t in row for t in self.topics_] for row in topics], dtype=bool)
+        y_gen = np.asarray(is_general, dtype=bool)
+
+        oof_group = np.zeros((len(texts), len(self.groups_)))
+        oof_topic = np.zeros(Y.shape)
+        oof_gen = np.zeros(len(texts))
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        for train, test in folds.split(X, y_group):
+            heads = self._fit_heads(X[train], y_group[train], Y[train], y_gen[train])
+            oof_group[test] = _linear(X[test], *heads["group"])
+            oof_topic[test] = _sigmoid(_linear(X[test], *heads["topic"]))
+            oof_gen[test] = _sigmoid(_linear(X[test], *heads["general"]))[:, 0]
+
+        heads = self._fit_heads(X, y_group, Y, y_gen)
+        self.group_coef_, self.group_intercept_ = heads["group"]
+        self.topic_coef_, self.topic_intercept_ = heads["topic"]
+        self.general_coef_, self.general_intercept_ = heads["general"]
+        self.temperature_ = self._fit_temperature(oof_group, y_group)
+        self.topic_thresholds_ = np.array([_best_threshold(Y[:, j], oof_topic[:, j])
+                                           for j in range(len(self.topics_))])
+        stack = LogisticRegression(C=1.0, max_iter=1000)
+        stack.fit(_general_inputs(oof_gen, oof_topic, self.topic_thresholds_, docs), y_gen)
+        self.stack_coef_, self.stack_intercept_ = stack.coef_.astype(np.float64), stack.intercept_
+        p_stack = _sigmoid(_linear(_general_inputs(oof_gen, oof_topic, self.topic_thresholds_, docs),
+                                   self.stack_coef_, self.stack_intercept_))[:, 0]
+        self.general_threshold_ = _best_threshold(y_gen, p_stack)
+        self.oof_ = {"group": _softmax(oof_group / self.temperature_), "topics": oof_topic,
+                     "general": p_stack}
+        return self
+
+    def _fit_heads(self, X, y_group, Y, y_gen) -> dict:
+        group = LogisticRegression(C=self.C_group, max_iter=2000, class_weight="balanced")
+        group.fit(X, y_group)
+        coef = np.zeros((len(self.groups_), X.shape[1]), dtype=np.float32)
+        intercept = np.full(len(self.groups_), -30.0)
+        coef[group.classes_] = group.coef_ if len(group.classes_) > 2 else np.vstack([-group.coef_, group.coef_])
+        intercept[group.classes_] = group.intercept_ if len(group.classes_) > 2 else [-group.intercept_[0], group.intercept_[0]]
+        t_coef = np.zeros((Y.shape[1], X.shape[1]), dtype=np.float32)
+        t_int = np.full(Y.shape[1], -30.0)
+        for j in range(Y.shape[1]):
+            if Y[:, j].any() and not Y[:, j].all():
+                head = LogisticRegression(C=self.C_topic, solver="liblinear", class_weight="balanced")
+                head.fit(X, Y[:, j])
+                t_coef[j], t_int[j] = head.coef_[0], head.intercept_[0]
+        gen = LogisticRegression(C=self.C_general, solver="liblinear", class_weight="balanced")
+        gen.fit(X, y_gen)
+        return {"group": (coef, intercept), "topic": (t_coef, t_int),
+                "general": (gen.coef_.astype(np.float32), gen.intercept_)}
+
+    @staticmethod
+    def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+        def nll(t: float) -> float:
+            p = _softmax(logits / t)
+            return -float(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1)).mean())
+        return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
+
+    # ---- prediction ----------------------------------------------------------------------
+    def predict_scores(self, texts: Iterable) -> dict:
+        """Probabilities per head: 'group' (n x groups), 'topics' (n x topics), 'general' (n), docs."""
+        check_is_fitted(self, "features_")
+        docs = prepare_many(texts)
+        X = self.features_.transform(docs)
+        group = _softmax(_linear(X, self.group_coef_, self.group_intercept_) / self.temperature_)
+        topic = _sigmoid(_linear(X, self.topic_coef_, self.topic_intercept_))
+        p_text = _sigmoid(_linear(X, self.general_coef_, self.general_intercept_))[:, 0]
+        general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, docs),
+                                   self.stack_coef_, self.stack_intercept_))[:, 0]
+        return {"group": group, "topics": topic, "general": general, "docs": docs}
+
+    def new_history(self) -> RepeatHistory:
+        """An empty contact history, for repeats found across calls or file chunks."""
+        return RepeatHistory(window_days=self.taxonomy_.repeat_window_days)
+
+    def predict(self, texts: Iterable, customer_ids: Sequence | None = None,
+                times: Sequence | None = None, history: RepeatHistory | None = None) -> pd.DataFrame:
+        """One row of LABEL_COLUMNS per input text, in order; bad inputs get a status, never an error."""
+        texts = list(texts)
+        scores = self.predict_scores(texts)
+        docs: list[Prepared] = scores["docs"]
+        n = len(docs)
+        processed = np.array([d.status in _PROCESSED and bool(d.features or d.text) for d in docs], dtype=bool)
+        g_idx = scores["group"].argmax(axis=1)
+        g_conf = scores["group"].max(axis=1)
+        topic_on = scores["topics"] >= self.topic_thresholds_
+        general = scores["general"] >= self.general_threshold_
+        topic_on[general] = False
+        t_cert = _certainty(scores["topics"], self.topic_thresholds_).min(axis=1)
+        gen_cert = _certainty(scores["general"], self.general_threshold_)
+        confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
+
+        topic_lists = [[t for t, on in zip(self.topics_, row) if on] if ok else []
+                       for row, ok in zip(topic_on, processed)]
+        repeat = [ok and says_repeat(d.masked) for d, ok in zip(docs, processed)]
+        if customer_ids is not None and times is not None:
+            history = history if history is not None else self.new_history()
+            from_history = history.mark(list(customer_ids), list(times), topic_lists)
+            repeat = [a or b for a, b in zip(repeat, from_history)]
+        tax = self.taxonomy_
+        groups = [self.groups_[i] if ok else "" for i, ok in zip(g_idx, processed)]
+        return pd.DataFrame({
+            "group": groups,
+            "group_name": [tax.group_name(g) if g else "" for g in groups],
+            "topics": [";".join(t) for t in topic_lists],
+            "topic_names": ["; ".join(tax.topic_name(t) for t in ts) for ts in topic_lists],
+            "is_general": (general & processed).tolist(),
+            "is_repeat": [bool(r) for r in repeat],
+            "confidence": np.where(processed, np.round(confidence, 4), 0.0),
+            "needs_review": (processed & (confidence < self.review_threshold)).tolist(),
+            "status": [d.status if ok or d.status not in _PROCESSED else "empty text"
+                       for d, ok in zip(docs, processed)],
+        }, index=pd.RangeIndex(n))
+
+
+def load_model(path=None) -> TextClassifier:
+    """Load a saved model directory; None gives the default model that ships with cxtext."""
+    from .persist import load
+
+    return load(path)

@@ -1,0 +1,171 @@
+"""The command line: parse, configure, delegate, exit codes. Nothing here computes anything."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import CxTextError
+
+EXIT_OK, EXIT_INPUT, EXIT_INTERNAL = 0, 2, 1
+
+
+def _label(args) -> None:
+    from .batch import label_file
+
+    summary = label_file(args.input, args.output, text_col=args.text_col, id_col=args.id_col,
+                         customer_col=args.customer_col, time_col=args.time_col, model=args.model,
+                         jobs=args.jobs, quiet=args.quiet, engine=args.engine)
+    if not args.quiet:
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+def _train(args) -> None:
+    from .card import make_card
+    from .io import read_table
+    from .persist import save
+    from .train import LabelColumns, read_corpus, train
+
+    source = Path(args.data)
+    frame = read_corpus(source) if source.is_dir() or source.suffix == ".jsonl" else read_table(source)
+    cols = LabelColumns(args.text_col, args.group_col, args.topics_col, args.general_col, args.repeat_col)
+    eval_sets = {}
+    for spec in args.eval or []:
+        name, _, file = spec.partition("=")
+        if not Path(file).exists():
+            print(f"skipping evaluation set {name}: {file} not found", file=sys.stderr)
+            continue
+        eval_sets[name] = read_corpus(file) if file.endswith(".jsonl") else read_table(file)
+    model, metrics = train(frame, cols, taxonomy=args.taxonomy, holdout=args.holdout, eval_sets=eval_sets)
+    save(model, args.output, make_card(model, metrics, data_note=f"trained from {source.name}"))
+    _print_metrics(metrics)
+    print(f"model written to {args.output}")
+
+
+def _print_metrics(metrics: dict) -> None:
+    from .evaluate import format_metrics
+
+    for name, value in metrics.items():
+        if isinstance(value, dict) and "group_accuracy" in value:
+            print(f"== {name} ==\n{format_metrics(value)}\n")
+
+
+def _evaluate(args) -> None:
+    from .classify import load_model
+    from .io import read_table
+    from .train import LabelColumns, evaluate_model, read_corpus
+
+    model = load_model(args.model)
+    frame = read_corpus(args.data) if str(args.data).endswith(".jsonl") else read_table(args.data)
+    cols = LabelColumns(args.text_col, args.group_col, args.topics_col, args.general_col, args.repeat_col)
+    metrics = evaluate_model(model, frame, cols)
+    _print_metrics({"evaluation": metrics})
+    if args.json:
+        Path(args.json).write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _report(args) -> None:
+    from .io import read_table
+    from .report import make_report
+
+    volume = read_table(args.volume) if args.volume else None
+    summary = make_report(read_table(args.labelled), args.output, score_col=args.score_col,
+                          scale=args.scale, text_col=args.text_col, period_col=args.period_col,
+                          segment_col=args.segment_col, volume=volume)
+    print(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+def _serve(args) -> None:
+    from .service import serve
+
+    serve(model_path=args.model, host=args.host, port=args.port, workers=args.workers)
+
+
+def _demo(args) -> None:
+    from .demo import run_demo
+
+    run_demo(args.out)
+
+
+def _label_columns(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--group-col", default="group")
+    p.add_argument("--topics-col", default="topics", help="topic ids joined by ';'")
+    p.add_argument("--general-col", default="is_general")
+    p.add_argument("--repeat-col", default=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cxtext", description="Russian customer feedback: label, train, "
+                                     "evaluate, report, serve.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("label", help="label a CSV/XLSX/Parquet file")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--text-col", required=True)
+    p.add_argument("--id-col")
+    p.add_argument("--customer-col")
+    p.add_argument("--time-col")
+    p.add_argument("--model", help="model directory (default: the model shipped with cxtext)")
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--engine", choices=["local", "spark"], default="local")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_label)
+
+    p = sub.add_parser("train", help="train a model on labelled data")
+    p.add_argument("data", help="labelled CSV/XLSX/Parquet, a .jsonl file or a folder of .jsonl")
+    p.add_argument("-o", "--output", required=True, help="model directory to write")
+    _label_columns(p)
+    p.add_argument("--taxonomy", help="taxonomy YAML (default: the cxtext default taxonomy)")
+    p.add_argument("--holdout", type=float, default=0.15, help="share kept aside and never trained on")
+    p.add_argument("--eval", action="append", metavar="NAME=FILE", help="extra labelled set to measure on")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("evaluate", help="measure a model on labelled data")
+    p.add_argument("data")
+    p.add_argument("--model")
+    _label_columns(p)
+    p.add_argument("--json", help="write the metrics as JSON here")
+    p.set_defaults(func=_evaluate)
+
+    p = sub.add_parser("report", help="driver report (Excel and/or HTML) from a labelled file")
+    p.add_argument("labelled")
+    p.add_argument("-o", "--output", action="append", required=True, help=".xlsx or .html; repeat for both")
+    p.add_argument("--score-col", required=True)
+    p.add_argument("--scale", choices=["nps", "csi", "ces"], default="nps")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--period-col")
+    p.add_argument("--segment-col")
+    p.add_argument("--volume", help="CSV/XLSX with period and volume columns, for contact rate")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("serve", help="HTTP service for CRM tickets")
+    p.add_argument("--model")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("demo", help="label the bundled sample survey and write both reports")
+    p.add_argument("--out", default="out", help="folder for the demo outputs")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CxTextError as exc:
+        print(f"cxtext: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("cxtext: interrupted; no partial output was left behind", file=sys.stderr)
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""The errors cxtext raises: each says what was expected, what arrived and what to do."""
+
+
+class CxTextError(Exception):
+    """Base class of every error cxtext raises on purpose."""
+
+
+class InputError(CxTextError, ValueError):
+    """The input (a text, a file, a column, a label) is not what cxtext expects."""
+
+
+class ModelError(CxTextError, ValueError):
+    """A model file is missing, incompatible or not trusted."""

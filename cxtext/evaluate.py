@@ -1,0 +1,85 @@
+"""Quality of predicted labels against true ones: groups, topics, is_general, is_repeat."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+
+def split_topics(value) -> list[str]:
+    """Topic ids from a list or from a string joined by ';' or ','."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    text = str(value).replace(",", ";")
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def to_bool(value) -> bool:
+    """true/false from booleans, numbers and the strings analysts type (да, нет, 1, 0, true...)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    return str(value).strip().lower() in {"1", "true", "t", "yes", "y", "да", "д", "истина", "1.0"}
+
+
+def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Sequence[str]],
+                 is_general: Sequence[bool], topic_ids: Sequence[str],
+                 is_repeat: Sequence[bool] | None = None, min_group_support: int = 5) -> dict:
+    """Accuracy and macro-F1 of groups (macro over groups with >= min_group_support true texts),
+    micro/macro-F1 of topics with per-topic P/R/F1, F1 of is_general (and is_repeat), confusion."""
+    y_true = list(groups)
+    y_pred = list(pred["group"])
+    labels = sorted(set(y_true) | set(y_pred))
+    supported = [g for g in labels if y_true.count(g) >= min_group_support]
+    T = np.array([[t in row for t in topic_ids] for row in topics], dtype=bool)
+    P = np.array([[t in split_topics(row) for t in topic_ids] for row in pred["topics"]], dtype=bool)
+    p, r, f, s = precision_recall_fscore_support(T, P, average=None, zero_division=0)
+    present = T.sum(axis=0) > 0
+    out = {
+        "n": len(y_true),
+        "group_accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "group_macro_f1": round(float(f1_score(y_true, y_pred, labels=supported, average="macro",
+                                               zero_division=0)), 4),
+        "group_macro_f1_groups": supported,
+        "topic_micro_f1": round(float(f1_score(T, P, average="micro", zero_division=0)), 4),
+        "topic_macro_f1": round(float(np.mean(f[present])) if present.any() else 0.0, 4),
+        "general_f1": round(float(f1_score(list(map(bool, is_general)), list(pred["is_general"]),
+                                           zero_division=0)), 4),
+        "per_topic": {t: {"precision": round(float(p[i]), 3), "recall": round(float(r[i]), 3),
+                          "f1": round(float(f[i]), 3), "support": int(s[i])}
+                      for i, t in enumerate(topic_ids)},
+        "group_confusion": {"labels": labels,
+                            "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
+    }
+    if is_repeat is not None:
+        out["repeat_f1"] = round(float(f1_score(list(map(bool, is_repeat)), list(pred["is_repeat"]),
+                                                zero_division=0)), 4)
+    if "needs_review" in pred:
+        review = pred["needs_review"].to_numpy(bool)
+        correct = np.array(y_true) == np.array(y_pred)
+        out["needs_review_share"] = round(float(review.mean()), 4)
+        out["group_accuracy_not_flagged"] = round(float(correct[~review].mean()), 4) if (~review).any() else None
+    return out
+
+
+def format_metrics(metrics: dict) -> str:
+    """A short human-readable summary (what the CLI prints)."""
+    lines = [f"texts: {metrics['n']}",
+             f"group accuracy {metrics['group_accuracy']:.3f}  macro-F1 {metrics['group_macro_f1']:.3f}",
+             f"topics micro-F1 {metrics['topic_micro_f1']:.3f}  macro-F1 {metrics['topic_macro_f1']:.3f}",
+             f"is_general F1 {metrics['general_f1']:.3f}"]
+    if "repeat_f1" in metrics:
+        lines.append(f"is_repeat F1 {metrics['repeat_f1']:.3f}")
+    lines.append("per topic (P / R / F1 / n):")
+    for topic, m in metrics["per_topic"].items():
+        lines.append(f"  {topic:<18} {m['precision']:.2f} / {m['recall']:.2f} / {m['f1']:.2f} / {m['support']}")
+    conf = metrics["group_confusion"]
+    lines.append("group confusion (rows = true, columns = predicted): " + ", ".join(conf["labels"]))
+    for label, row in zip(conf["labels"], conf["matrix"]):
+        lines.append(f"  {label:<16} " + " ".join(f"{v:4d}" for v in row))
+    return "\n".join(lines)

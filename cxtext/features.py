@@ -1,0 +1,81 @@
+"""Text -> sparse features: lemma n-grams (meaning) plus character n-grams (robust to typos)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .preprocess import Prepared
+
+WORD_PARAMS = dict(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), min_df=2,
+                   sublinear_tf=True, max_features=60_000, dtype=np.float32)
+CHAR_PARAMS = dict(analyzer="char_wb", lowercase=False, ngram_range=(2, 5), min_df=3,
+                   sublinear_tf=True, max_features=120_000, dtype=np.float32)
+_NUMERIC = 4  # length and shape features appended after the n-grams
+
+
+def _numeric(docs: Sequence[Prepared]) -> sp.csr_matrix:
+    rows = []
+    for doc in docs:
+        words = doc.features.split()
+        n = len(words)
+        rows.append([
+            np.log1p(n) / 6.0,                                   # long letters vs one-word verdicts
+            1.0 if n <= 3 else 0.0,                              # "норм", "спасибо", "5"
+            min(doc.text.count("?"), 3) / 3.0,                   # questions -> consultation
+            sum(1 for w in words if w.startswith(("не_", "нет_", "без_"))) / (n + 1.0),
+        ])
+    return sp.csr_matrix(np.asarray(rows, dtype=np.float32).reshape(len(docs), _NUMERIC))
+
+
+class TextFeatures:
+    """Fitted vocabularies and idf weights; rebuilt from plain arrays, never unpickled."""
+
+    def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer):
+        self.word = word
+        self.char = char
+
+    @classmethod
+    def fit(cls, docs: Sequence[Prepared]) -> "TextFeatures":
+        word = TfidfVectorizer(**WORD_PARAMS).fit([d.features for d in docs])
+        char = TfidfVectorizer(**CHAR_PARAMS).fit([d.text for d in docs])
+        return cls(word, char)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.word.vocabulary_) + len(self.char.vocabulary_) + _NUMERIC
+
+    def transform(self, docs: Sequence[Prepared]) -> sp.csr_matrix:
+        return sp.hstack(
+            [self.word.transform([d.features for d in docs]),
+             self.char.transform([d.text for d in docs]),
+             _numeric(docs)],
+            format="csr",
+        )
+
+    def to_state(self) -> tuple[dict, dict]:
+        """JSON-able vocabularies and numpy arrays of idf weights."""
+        meta = {name: _terms(vec) for name, vec in (("word", self.word), ("char", self.char))}
+        arrays = {"word_idf": self.word.idf_, "char_idf": self.char.idf_}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict) -> "TextFeatures":
+        return cls(_rebuild(WORD_PARAMS, meta["word"], arrays["word_idf"]),
+                   _rebuild(CHAR_PARAMS, meta["char"], arrays["char_idf"]))
+
+
+def _terms(vec: TfidfVectorizer) -> list[str]:
+    terms = [""] * len(vec.vocabulary_)
+    for term, index in vec.vocabulary_.items():
+        terms[index] = term
+    return terms
+
+
+def _rebuild(params: dict, terms: list[str], idf: np.ndarray) -> TfidfVectorizer:
+    vec = TfidfVectorizer(**params)
+    vec.vocabulary_ = {term: i for i, term in enumerate(terms)}
+    vec.idf_ = np.asarray(idf, dtype=np.float64)
+    return vec

@@ -1,0 +1,96 @@
+"""Safe model files: plain arrays (.npz, no pickle) plus JSON, with a protocol and version check."""
+from __future__ import annotations
+
+import json
+import platform
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import ModelError
+from .features import TextFeatures
+from .taxonomy import from_dict
+
+FORMAT = "cxtext-linear"
+PROTOCOL = 1
+_ARRAYS = ("group_coef_", "group_intercept_", "topic_coef_", "topic_intercept_", "general_coef_",
+           "general_intercept_", "stack_coef_", "stack_intercept_", "topic_thresholds_")
+
+
+def library_versions() -> dict:
+    import pandas
+    import pymorphy3
+    import sklearn
+
+    return {"cxtext": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__, "pandas": pandas.__version__,
+            "pymorphy3": getattr(pymorphy3, "__version__", "?")}
+
+
+def default_model_dir() -> Path:
+    return Path(str(resources.files("cxtext.models").joinpath("default")))
+
+
+def save(model, path: str | Path, card: dict | None = None) -> Path:
+    """Write model.json + model.npz (+ card.json) into a directory."""
+    from .card import write_card
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    vocab, idf = model.features_.to_state()
+    meta = {
+        "format": FORMAT, "protocol": PROTOCOL, "versions": library_versions(),
+        "params": {k: v for k, v in model.get_params().items() if k != "taxonomy"},
+        "taxonomy": model.taxonomy_.to_dict(),
+        "groups": model.groups_, "topics": model.topics_,
+        "temperature": model.temperature_, "general_threshold": model.general_threshold_,
+        "vocabulary": vocab,
+    }
+    arrays = {name: np.asarray(getattr(model, name)) for name in _ARRAYS}
+    for name in ("group_coef_", "topic_coef_", "general_coef_"):
+        arrays[name] = arrays[name].astype(np.float16)  # halves the file; predictions unchanged to 1e-3
+    arrays.update(idf)
+    np.savez_compressed(path / "model.npz", **arrays)
+    (path / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    model.taxonomy_.save(path / "taxonomy.yaml")
+    if card is not None:
+        write_card(card, path)
+    return path
+
+
+def load(path: str | Path | None = None):
+    """Rebuild a TextClassifier from a directory written by save(); refuses unknown formats."""
+    from .classify import TextClassifier
+
+    path = default_model_dir() if path is None else Path(path)
+    meta_file, array_file = path / "model.json", path / "model.npz"
+    if not meta_file.exists() or not array_file.exists():
+        raise ModelError(f"no cxtext model in {path}: expected model.json and model.npz there. "
+                         "Train one with `cxtext train DATA -o DIR` or pass --model DIR of a trained model.")
+    try:
+        meta = json.loads(meta_file.read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{meta_file} is not valid JSON ({exc}); the model directory is damaged") from exc
+    if meta.get("format") != FORMAT:
+        raise ModelError(f"{path} holds format {meta.get('format')!r}, not {FORMAT!r}")
+    if meta.get("protocol") != PROTOCOL:
+        raise ModelError(f"{path} was saved with model protocol {meta.get('protocol')} by cxtext "
+                         f"{meta.get('versions', {}).get('cxtext')}; this cxtext {__version__} reads protocol "
+                         f"{PROTOCOL}. Retrain the model with this version (`cxtext train`).")
+    with np.load(array_file, allow_pickle=False) as data:  # no pickle: arrays only
+        arrays = {name: data[name] for name in data.files}
+    model = TextClassifier(**meta["params"])
+    model.taxonomy_ = from_dict(meta["taxonomy"], str(path))
+    model.taxonomy = model.taxonomy_
+    model.groups_, model.topics_ = meta["groups"], meta["topics"]
+    model.temperature_ = float(meta["temperature"])
+    model.general_threshold_ = float(meta["general_threshold"])
+    for name in _ARRAYS:
+        value = arrays[name]
+        setattr(model, name, value.astype(np.float32) if value.dtype == np.float16 else value)
+    model.features_ = TextFeatures.from_state(meta["vocabulary"], arrays)
+    card_file = path / "card.json"
+    model.card = json.loads(card_file.read_text("utf-8")) if card_file.exists() else {}
+    return model

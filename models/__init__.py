@@ -1,0 +1,1 @@
+"""Models shipped with cxtext (the default model lives in models/default)."""
