@@ -1,0 +1,128 @@
+"""Everything a report shows, computed once from a labelled frame (no rendering here)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..drivers import ALL, drivers, examples, trend_changes, trends  # noqa: F401 (ALL)
+from ..errors import InputError
+from ..scores import Estimate, clean_scores, contact_metrics, get_scale, negative_share, score
+
+METRIC_NAMES = {"nps": "NPS", "csi": "CSI", "csat": "CSAT", "ces": "CES", "ces7": "CES"}
+
+
+@dataclass
+class ReportData:
+    """The figures and tables of one report; renderers only format them."""
+
+    metric: str
+    scale: str
+    overall: Estimate
+    rows: int
+    drivers: pd.DataFrame
+    quality: pd.DataFrame
+    general_n: int
+    general_share: float
+    r2: float
+    promoters: float = math.nan
+    detractors: float = math.nan
+    negative: Estimate | None = None
+    segments: pd.DataFrame | None = None
+    segment_scores: pd.DataFrame | None = None
+    trends: pd.DataFrame | None = None
+    changes: pd.DataFrame | None = None
+    contacts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    examples: pd.DataFrame | None = None
+    period_range: tuple[str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str | None = None,
+          period_col: str | None = None, segment_col: str | None = None, volume=None,
+          taxonomy=None, n_boot: int = 1000) -> ReportData:
+    """Compute every table of the report from a labelled frame."""
+    sc = get_scale(scale)
+    for col, flag in ((score_col, "--score-col"), (period_col, "--period-col"), (segment_col, "--segment-col"),
+                      (text_col, "--text-col")):
+        if col is not None and col not in labelled.columns:
+            raise InputError(f"column '{col}' not found; columns are: {', '.join(map(str, labelled.columns))}; "
+                             f"pass the right name with {flag}")
+    if "topics" not in labelled.columns:
+        raise InputError("the file has no 'topics' column, so it is not labelled; run 'cxtext label' on it "
+                         f"first (columns are: {', '.join(map(str, labelled.columns))})")
+    table = drivers(labelled, score_col, sc, taxonomy=taxonomy, n_boot=n_boot)
+    clean, quality = clean_scores(labelled[score_col], sc)
+    data = ReportData(
+        metric=METRIC_NAMES.get(sc.name, sc.name.upper()), scale=sc.name, overall=score(clean, sc),
+        rows=len(labelled), drivers=table, quality=quality, general_n=table.attrs["general_n"],
+        general_share=table.attrs["general_share"], r2=table.attrs["r2"],
+    )
+    if table.attrs.get("note"):
+        data.notes.append(table.attrs["note"])
+    if len(quality):
+        data.notes.append(f"{int(quality['n'].sum())} ответ(ов) без пригодной оценки не вошли в расчёт "
+                          "(см. «Качество данных»).")
+    valid = clean.dropna()
+    if sc.kind == "nps" and len(valid):
+        data.promoters, data.detractors = float((valid >= 9).mean()), float((valid <= 6).mean())
+    elif sc.kind != "nps":
+        data.negative = negative_share(clean, sc)
+    if segment_col:
+        seg = drivers(labelled, score_col, sc, taxonomy=taxonomy, segment_col=segment_col, interval="analytic")
+        data.segments = seg[seg["segment"] != "Все"].reset_index(drop=True)
+        data.segment_scores = _segment_scores(labelled, clean, segment_col, sc)
+    if period_col:
+        data.trends = trends(labelled, score_col, sc, period_col, taxonomy=taxonomy)
+        data.changes = trend_changes(data.trends)
+        periods = sorted(data.trends["period"].dropna().unique())
+        if periods:
+            data.period_range = (str(periods[0]), str(periods[-1]))
+    if "group" in labelled.columns:
+        data.contacts = contact_metrics(labelled, taxonomy, period_col=period_col, volume=volume)
+    elif volume is not None:
+        data.notes.append("Таблица объёма передана, но в файле нет колонки 'group': метрики обращений не считались.")
+    text_col = text_col or ("text" if "text" in labelled.columns else None)
+    if text_col:
+        data.examples = examples(labelled, text_col, score_col=score_col, taxonomy=taxonomy)
+    return data
+
+
+def _segment_scores(frame: pd.DataFrame, clean: pd.Series, segment_col: str, sc) -> pd.DataFrame:
+    rows = []
+    for seg, idx in frame.groupby(frame[segment_col].astype(str), sort=True).groups.items():
+        est = score(clean.loc[idx], sc)
+        rows.append({"segment": seg, "n": est.n, "score": est.value, "score_low": est.low,
+                     "score_high": est.high, "low_n": est.n < 300, "greyed": est.n < 30})
+    return pd.DataFrame(rows)
+
+
+def summary(data: ReportData) -> dict:
+    """The headline figures make_report returns (and the summary sheet shows)."""
+    worst = data.drivers[(data.drivers["impact"] < 0) & ~data.drivers["greyed"]].head(3)
+    best = data.drivers[(data.drivers["impact"] > 0) & ~data.drivers["greyed"]].sort_values(
+        "impact", ascending=False).head(3)
+    return {
+        "metric": data.metric, "score": data.overall.value, "low": data.overall.low,
+        "high": data.overall.high, "n": data.overall.n, "rows": data.rows,
+        "general_share": data.general_share, "topics": int(len(data.drivers)),
+        "pulls_down": list(worst["topic_name"]), "lifts": list(best["topic_name"]),
+        "excluded": int(data.quality["n"].sum()) if len(data.quality) else 0,
+    }
+
+
+def overall_trend(data: ReportData) -> pd.DataFrame:
+    """The all-answers rows of the trend table, one per period."""
+    if data.trends is None or not len(data.trends):
+        return pd.DataFrame(columns=["period", "n", "score", "score_low", "score_high"])
+    return data.trends[data.trends["topic"] == ALL].reset_index(drop=True)
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    """A number the Russian way: comma decimal, thin-space thousands, '—' for NaN."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return text.replace("-", "−")

@@ -1,0 +1,329 @@
+"""Survey and contact metrics: NPS, CSI/CSAT, CES, roll-ups, group points, cost, contact rate.
+
+Pure pandas/numpy. Every figure is an `Estimate` that carries its n and a 95% interval; answers that
+are missing, non-numeric or off the scale are counted per reason by `clean_scores`, never dropped silently.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+Z95 = 1.959963984540054
+RELIABLE_N = 300  # fewer answers: shown, flagged "not yet reliable"
+MIN_N = 30  # fewer answers: shown greyed out
+PRICE = 130.0  # RUB per contact handled at the first line
+BACK_OFFICE_PRICE = 330.0  # RUB per contact that went on to the back office
+
+# Reasons an answer is left out of a score, in the words of the data-quality table.
+MISSING, NOT_NUMBER, OFF_SCALE = "пропуск оценки", "оценка не число", "оценка вне шкалы"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A rating scale: its kind ('nps' or 'mean'), bounds and the range counted as negative."""
+
+    name: str
+    low: float
+    high: float
+    negative_high: float  # answers from `low` to this value are "negative"
+    kind: str = "mean"
+
+
+SCALES = {
+    "nps": Scale("nps", 0, 10, 6, kind="nps"),
+    "csi": Scale("csi", 1, 5, 3),
+    "csat": Scale("csat", 1, 5, 3),
+    "ces": Scale("ces", 1, 5, 3),
+    "ces7": Scale("ces7", 1, 7, 4),
+}
+
+
+def get_scale(scale: str | Scale, low: float | None = None, high: float | None = None,
+              negative_high: float | None = None) -> Scale:
+    """The named scale ('nps', 'csi', 'csat', 'ces', 'ces7'), with bounds optionally overridden."""
+    if isinstance(scale, Scale):
+        base = scale
+    elif str(scale).lower() in SCALES:
+        base = SCALES[str(scale).lower()]
+    else:
+        raise InputError(f"scale '{scale}' is unknown; use one of {', '.join(SCALES)} (e.g. --scale nps)")
+    low = base.low if low is None else low
+    high = base.high if high is None else high
+    if negative_high is None:
+        negative_high = base.negative_high if (low, high) == (base.low, base.high) else low + (high - low) / 2
+    if not low < high:
+        raise InputError(f"scale bounds must satisfy low < high, got {low}..{high}")
+    return Scale(base.name, low, high, negative_high, base.kind)
+
+
+def reliability(n: int) -> str:
+    """'ok' from 300 answers, 'low_n' from 30, else 'too_few' (shown greyed out)."""
+    return "ok" if n >= RELIABLE_N else ("low_n" if n >= MIN_N else "too_few")
+
+
+RELIABILITY_RU = {"ok": "надёжно", "low_n": "мало ответов (<300)", "too_few": "очень мало (<30), не выводы"}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A metric with its standard error, 95% interval and the number of answers behind it."""
+
+    value: float
+    se: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def reliability(self) -> str:
+        return reliability(self.n)
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "se": self.se, "low": self.low, "high": self.high, "n": self.n,
+                "reliability": self.reliability}
+
+
+def clean_scores(values: pd.Series, scale: str | Scale = "nps") -> tuple[pd.Series, pd.DataFrame]:
+    """Numeric scores (NaN where unusable) and a data-quality table: reason, n, share, examples."""
+    sc = get_scale(scale)
+    raw = pd.Series(values)
+    text = raw.astype("string").str.strip().str.replace(",", ".", regex=False)
+    missing = raw.isna() | text.isna() | (text == "")
+    num = pd.to_numeric(text.where(~missing), errors="coerce")
+    not_number = ~missing & num.isna()
+    off = ~missing & ~not_number & ((num < sc.low) | (num > sc.high))
+    rows = []
+    for reason, mask in ((MISSING, missing), (NOT_NUMBER, not_number), (OFF_SCALE, off)):
+        n = int(mask.sum())
+        if n:
+            examples = ", ".join(dict.fromkeys(str(v) for v in raw[mask].tolist()[:50]))
+            rows.append({"reason": reason, "n": n, "share": n / max(len(raw), 1), "examples": examples[:120]})
+    quality = pd.DataFrame(rows, columns=["reason", "n", "share", "examples"])
+    return num.where(~off).astype(float), quality
+
+
+def answer_values(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> np.ndarray:
+    """Per-answer values whose mean is the metric: +100/0/-100 for NPS, the score itself otherwise."""
+    sc = get_scale(scale)
+    s = np.asarray(scores, dtype=float)
+    if sc.kind == "nps":
+        return np.where(np.isnan(s), np.nan, np.where(s >= 9, 100.0, np.where(s <= 6, -100.0, 0.0)))
+    return s
+
+
+def _estimate(value: float, se: float, n: int, bounds: tuple[float, float]) -> Estimate:
+    lo, hi = value - Z95 * se, value + Z95 * se
+    return Estimate(float(value), float(se), float(max(lo, bounds[0])), float(min(hi, bounds[1])), int(n))
+
+
+def nps(scores: pd.Series | np.ndarray) -> Estimate:
+    """NPS = %promoters(9-10) - %detractors(0-6); SE = 100*sqrt((pP + pD - (pP - pD)^2) / n)."""
+    s = np.asarray(scores, dtype=float)
+    s = s[~np.isnan(s)]
+    n = len(s)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, math.nan, 0)
+    p_p, p_d = float(np.mean(s >= 9)), float(np.mean(s <= 6))
+    var = p_p + p_d - (p_p - p_d) ** 2
+    return _estimate(100 * (p_p - p_d), 100 * math.sqrt(var / n), n, (-100, 100))
+
+
+def mean_score(scores: pd.Series | np.ndarray, scale: str | Scale = "csi") -> Estimate:
+    """The mean answer (CSI, CSAT, CES) with a normal-approximation 95% interval."""
+    sc = get_scale(scale)
+    s = np.asarray(scores, dtype=float)
+    s = s[~np.isnan(s)]
+    n = len(s)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, math.nan, 0)
+    se = float(np.std(s, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    return _estimate(float(np.mean(s)), se, n, (sc.low, sc.high))
+
+
+def negative_share(scores: pd.Series | np.ndarray, scale: str | Scale = "csi",
+                   negative_high: float | None = None) -> Estimate:
+    """Share (%) of answers from the bottom of the scale to `negative_high` (1-3 on 1-5), Wilson interval."""
+    sc = get_scale(scale, negative_high=negative_high)
+    s = np.asarray(scores, dtype=float)
+    s = s[~np.isnan(s)]
+    n = len(s)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, math.nan, 0)
+    p = float(np.mean(s <= sc.negative_high))
+    denom = 1 + Z95**2 / n
+    centre = (p + Z95**2 / (2 * n)) / denom
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
+    return Estimate(100 * p, 100 * math.sqrt(p * (1 - p) / n), 100 * (centre - half), 100 * (centre + half), n)
+
+
+def score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:
+    """The headline metric of a scale: NPS for 'nps', the mean for CSI/CSAT/CES."""
+    sc = get_scale(scale)
+    return nps(scores) if sc.kind == "nps" else mean_score(scores, sc)
+
+
+def weighted_index(parts: Mapping[str, Estimate], weights: Mapping[str, float]) -> Estimate:
+    """Roll up triggers into a product (or products into a business) with the user's weights.
+
+    Weights are normalised to sum to 1 (hall 70, delivery 30 -> 0.7, 0.3); parts are taken as
+    independent samples, so SE = sqrt(sum w^2 se^2). n is the total answers behind the index.
+    """
+    missing = [k for k in weights if k not in parts]
+    if missing or not weights:
+        raise InputError(f"weights name parts that have no score: {missing or 'none given'}; "
+                         f"parts are: {', '.join(parts)}")
+    total = float(sum(weights.values()))
+    if total <= 0 or any(w < 0 for w in weights.values()):
+        raise InputError(f"weights must be non-negative and not all zero, got {dict(weights)}")
+    w = {k: v / total for k, v in weights.items()}
+    value = sum(w[k] * parts[k].value for k in w)
+    se = math.sqrt(sum((w[k] * parts[k].se) ** 2 for k in w))
+    n = sum(parts[k].n for k in w)
+    return Estimate(value, se, value - Z95 * se, value + Z95 * se, n)
+
+
+def as_bool(values: pd.Series) -> pd.Series:
+    """Booleans from a column re-read from CSV/Excel: True/False, 'true'/'false', 1/0, 'да'/'нет'."""
+    truthy = {"true", "1", "1.0", "yes", "да", "y", "t"}
+    return pd.Series(values).map(lambda v: str(v).strip().lower() in truthy if not pd.isna(v) else False
+                                 ).astype(bool)
+
+
+def topic_lists(values: pd.Series) -> pd.Series:
+    """Topic ids per row from 'a;b' strings, lists, "" or NaN (-> [])."""
+    def parse(v) -> list[str]:
+        if isinstance(v, (list, tuple, np.ndarray)):
+            return [str(t).strip() for t in v if str(t).strip()]
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            return []
+        return [t.strip() for t in str(v).split(";") if t.strip()]
+    return pd.Series(values).map(parse)
+
+
+def topic_matrix(values: pd.Series, order: list[str] | None = None) -> pd.DataFrame:
+    """0/1 indicators, one column per topic (taxonomy order first, then unknown ids as found)."""
+    lists = topic_lists(values)
+    found = list(dict.fromkeys(t for row in lists for t in row))
+    cols = [t for t in (order or []) if t in found] + [t for t in found if t not in (order or [])]
+    data = np.zeros((len(lists), len(cols)), dtype=np.int8)
+    index = {t: i for i, t in enumerate(cols)}
+    for r, row in enumerate(lists):
+        for t in row:
+            data[r, index[t]] = 1
+    return pd.DataFrame(data, columns=cols, index=pd.Series(values).index)
+
+
+def contact_points(labelled: pd.DataFrame, taxonomy=None) -> pd.Series:
+    """Points per contact: the group's points (consultation 1 ... claim 2) plus repeat points if repeat."""
+    tax = taxonomy or _default_taxonomy()
+    pts = labelled["group"].map(tax.group_points()).fillna(0).astype(float)
+    if "is_repeat" in labelled:
+        pts = pts + as_bool(labelled["is_repeat"]).astype(float) * tax.repeat_points
+    return pts
+
+
+def contact_cost(labelled: pd.DataFrame, price: float = PRICE, back_office_price: float = BACK_OFFICE_PRICE,
+                 back_office_col: str | None = "back_office") -> pd.Series:
+    """Cost per contact in RUB: `price`, or `back_office_price` where the optional boolean column is true."""
+    if back_office_col and back_office_col in labelled:
+        bo = as_bool(labelled[back_office_col])
+        return pd.Series(np.where(bo, back_office_price, price), index=labelled.index, dtype=float)
+    return pd.Series(price, index=labelled.index, dtype=float)
+
+
+def period_of(values: pd.Series, freq: str = "M") -> pd.Series:
+    """Period labels ('2026-03' for months) from dates; values that are not dates are kept as text."""
+    raw = pd.Series(values)
+    # "05.02.2026" is 5 February in a Russian export, not May 2
+    russian = raw.astype("string").str.match(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}").mean() > 0.5
+    dates = pd.to_datetime(raw, errors="coerce", dayfirst=bool(russian), format="mixed")
+    if dates.notna().mean() >= 0.8:
+        return dates.dt.to_period(freq).astype("string")
+    return pd.Series(values).astype("string")
+
+
+def _default_taxonomy():
+    from .taxonomy import load_taxonomy
+
+    return load_taxonomy()
+
+
+def read_volume(volume) -> pd.DataFrame:
+    """A business-volume table (period, volume) from a DataFrame or a CSV/Excel path."""
+    if volume is None:
+        return pd.DataFrame(columns=["period", "volume"])
+    if not isinstance(volume, pd.DataFrame):
+        path = str(volume)
+        volume = pd.read_excel(path) if path.lower().endswith((".xlsx", ".xls")) else pd.read_csv(
+            path, sep=None, engine="python", encoding="utf-8-sig")
+    missing = [c for c in ("period", "volume") if c not in volume.columns]
+    if missing:
+        raise InputError(f"the volume table needs columns 'period' and 'volume' (orders, cheques or active "
+                         f"customers per period); its columns are: {', '.join(map(str, volume.columns))}")
+    vol = pd.to_numeric(volume["volume"], errors="coerce")
+    if vol.isna().any() or (vol <= 0).any():
+        raise InputError("every 'volume' in the volume table must be a positive number; fix the rows "
+                         f"{', '.join(str(i + 2) for i in np.flatnonzero(vol.isna() | (vol <= 0))[:10])}")
+    return pd.DataFrame({"period": period_of(volume["period"]).to_numpy(), "volume": vol.to_numpy()})
+
+
+def contact_metrics(labelled: pd.DataFrame, taxonomy=None, *, period_col: str | None = None, volume=None,
+                    price: float = PRICE, back_office_price: float = BACK_OFFICE_PRICE,
+                    back_office_col: str | None = "back_office") -> dict[str, pd.DataFrame]:
+    """Contacts, points, cost and contact rate by group, by topic and by period.
+
+    Every row of `labelled` is one contact. A contact with two topics counts in both topic rows, so
+    topic rows overlap; the group table adds up to the total. Contact rate = contacts / volume of the
+    matching periods (volume table: period, volume) and is NaN when no volume was given.
+    """
+    tax = taxonomy or _default_taxonomy()
+    frame = labelled.reset_index(drop=True)
+    pts = contact_points(frame, tax) if "group" in frame else pd.Series(0.0, index=frame.index)
+    cost = contact_cost(frame, price, back_office_price, back_office_col)
+    total = len(frame)
+    vol = read_volume(volume)
+    periods = period_of(frame[period_col]) if period_col else pd.Series("всего", index=frame.index)
+    vol_by = vol.groupby("period")["volume"].sum()
+    total_volume = float(vol_by[vol_by.index.isin(periods.unique())].sum()) if len(vol) else math.nan
+    if len(vol) and not period_col:
+        total_volume = float(vol["volume"].sum())
+
+    groups = pd.DataFrame({"group": frame.get("group", pd.Series("", index=frame.index)).astype(str),
+                           "points": pts, "cost": cost})
+    by_group = groups.groupby("group", sort=False).agg(contacts=("points", "size"), points=("points", "sum"),
+                                                        cost=("cost", "sum")).reset_index()
+    by_group.insert(1, "group_name", by_group["group"].map(tax.group_name))
+    by_group.insert(3, "share", by_group["contacts"] / max(total, 1))
+    order = {g: i for i, g in enumerate(tax.group_ids)}
+    by_group = by_group.sort_values("group", key=lambda s: s.map(order).fillna(99)).reset_index(drop=True)
+
+    ind = topic_matrix(frame["topics"] if "topics" in frame else pd.Series("", index=frame.index),
+                       tax.topic_ids)
+    by_topic = pd.DataFrame({
+        "topic": ind.columns,
+        "topic_name": [tax.topic_name(t) for t in ind.columns],
+        "contacts": ind.sum().to_numpy(),
+        "share": ind.sum().to_numpy() / max(total, 1),
+        "points": ind.mul(pts, axis=0).sum().to_numpy(),
+        "cost": ind.mul(cost, axis=0).sum().to_numpy(),
+    })
+    by_topic["rate"] = by_topic["contacts"] / total_volume if len(vol) else math.nan
+    by_topic = by_topic.sort_values("points", ascending=False).reset_index(drop=True)
+
+    long = ind.assign(_period=periods.to_numpy()).groupby("_period").sum()
+    per = frame.assign(_period=periods.to_numpy(), _pts=pts, _cost=cost).groupby("_period").agg(
+        contacts=("_pts", "size"), points=("_pts", "sum"), cost=("_cost", "sum"))
+    per["volume"] = per.index.map(vol_by) if len(vol) else math.nan
+    per["rate"] = per["contacts"] / per["volume"]
+    by_period = per.reset_index().rename(columns={"_period": "period"})
+    topic_period = long.stack().rename("contacts").reset_index()
+    topic_period.columns = ["period", "topic", "contacts"]
+    topic_period["topic_name"] = topic_period["topic"].map(tax.topic_name)
+    topic_period["rate"] = topic_period["contacts"] / topic_period["period"].map(per["volume"])
+    return {"groups": by_group, "topics": by_topic, "periods": by_period, "topic_periods": topic_period}

@@ -1,0 +1,163 @@
+"""Driver analysis against hand-computed cases."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxtext.drivers import benjamini_hochberg, drivers, examples, shapley_r2, trend_changes, trends
+from cxtext.errors import InputError
+
+
+def survey(rows: list[tuple[int, str, int]]) -> pd.DataFrame:
+    """(score, topics, count) blocks -> a labelled frame."""
+    out = [{"score": s, "topics": t, "is_general": t == ""} for s, t, k in rows for _ in range(k)]
+    return pd.DataFrame(out)
+
+
+# 100 answers, 30 promoters and 20 detractors (NPS 10). Topic "fees_prices": 13 P, 27 passive, 10 D
+# (NPS 6); the other 50: 17 P, 23 passive, 10 D (NPS 14). Removing the topic gives 14: impact -4.
+HAND = survey([(10, "fees_prices", 13), (7, "fees_prices", 27), (2, "fees_prices", 10),
+               (10, "reachability", 17), (8, "reachability", 23), (0, "", 10)])
+
+
+def test_a_topic_whose_removal_moves_nps_from_10_to_14_has_impact_minus_4():
+    table = drivers(HAND, "score", "nps").set_index("topic")
+    assert table.attrs["overall"]["value"] == pytest.approx(10.0)
+    fees = table.loc["fees_prices"]
+    assert fees["n"] == 50 and fees["share"] == pytest.approx(0.5)
+    assert fees["score"] == pytest.approx(6.0)
+    assert fees["score_without"] == pytest.approx(14.0)
+    assert fees["impact"] == pytest.approx(-4.0)
+    assert fees["gap"] == pytest.approx(4.0)
+    assert fees["impact_low"] <= -4.0 <= fees["impact_high"]
+
+
+def random_survey(seed: int, n: int = 600) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    topics = rng.choice(["reachability", "fees_prices", "reachability;fees_prices", "staff_attitude", "",
+                         "speed;staff_attitude"], size=n)
+    return pd.DataFrame({"score": rng.integers(0, 11, n), "csi": rng.integers(1, 6, n), "topics": topics,
+                         "is_general": np.where(topics == "", "true", "false")})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("col, scale", [("score", "nps"), ("csi", "csi")])
+def test_impact_equals_share_times_topic_score_minus_the_rest(seed, col, scale):
+    table = drivers(random_survey(seed), col, scale, interval="analytic")
+    assert len(table) == 4
+    expected = table["share"] * (table["score"] - table["score_without"])
+    assert np.allclose(table["impact"], expected)
+
+
+def test_shapley_shares_add_up_to_the_r2_of_the_full_regression():
+    rng = np.random.default_rng(7)
+    X = (rng.random((400, 5)) < 0.3).astype(float)
+    X[:, 1] = np.where(rng.random(400) < 0.8, X[:, 0], X[:, 1])  # topics 0 and 1 often co-occur
+    y = 3 - 2 * X[:, 0] + 0.5 * X[:, 2] + rng.normal(0, 1, 400)
+    values, r2 = shapley_r2(X, y)
+    design = np.c_[np.ones(400), X]
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    r2_ols = 1 - np.sum((y - design @ beta) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert r2 == pytest.approx(r2_ols)
+    assert values.sum() == pytest.approx(r2_ols)
+    assert values.argmax() == 0
+
+
+def test_a_topic_that_only_rides_along_with_the_real_driver_is_not_blamed_in_full():
+    rng = np.random.default_rng(3)
+    n = 2000
+    reach = rng.random(n) < 0.3
+    fees = reach & (rng.random(n) < 0.6)  # "fees" is mostly mentioned together with "reachability"
+    score = np.clip(np.round(9 - 5 * reach + rng.normal(0, 1, n)), 0, 10)
+    topics = np.where(fees, "reachability;fees_prices", np.where(reach, "reachability", "speed"))
+    table = drivers(pd.DataFrame({"score": score, "topics": topics}), "score", interval="analytic")
+    t = table.set_index("topic")
+    assert t.loc["fees_prices", "impact"] < -10  # the naive impact blames fees heavily
+    assert abs(t.loc["fees_prices", "impact_adjusted"]) < 3  # attribution does not
+    assert t.loc["reachability", "shapley_r2"] > 2 * t.loc["fees_prices", "shapley_r2"]
+    assert table["shapley_r2"].sum() == pytest.approx(table.attrs["r2"])
+
+
+def test_benjamini_hochberg_matches_a_hand_computation():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> *4/rank: 0.02, 0.02, 0.04, 0.04 (monotone from the top)
+    got = benjamini_hochberg([0.01, 0.04, 0.03, 0.005])
+    assert np.allclose(got, [0.02, 0.04, 0.04, 0.02])
+    assert np.allclose(benjamini_hochberg([0.5, np.nan, 0.01]), [0.5, np.nan, 0.02], equal_nan=True)
+
+
+def test_an_empty_topic_column_gives_an_empty_table_that_says_so():
+    frame = pd.DataFrame({"score": [9, 3, 7], "topics": ["", np.nan, ""], "is_general": [True, True, False]})
+    table = drivers(frame, "score")
+    assert len(table) == 0 and "topic" in table.columns
+    assert "Темы не найдены" in table.attrs["note"]
+    assert table.attrs["overall"]["n"] == 3
+
+
+def test_too_general_comments_stay_in_the_total_but_out_of_topic_rows():
+    frame = survey([(10, "fees_prices", 10), (0, "fees_prices", 10), (0, "", 20)])
+    frame.loc[frame.index[-5:], "topics"] = "fees_prices"  # mislabelled general rows: a topic on "ужас"
+    table = drivers(frame, "score", interval="analytic").set_index("topic")
+    assert table.loc["fees_prices", "n"] == 20
+    assert table.attrs["general_n"] == 20 and table.attrs["general_share"] == pytest.approx(0.5)
+    assert table.attrs["overall"]["value"] == pytest.approx(-50.0)
+    assert table.loc["fees_prices", "score_without"] == pytest.approx(-100.0)
+
+
+def test_labelled_files_reread_from_csv_work_with_string_booleans_and_bad_scores():
+    frame = pd.DataFrame({"score": ["10", "abc", "", "3", "8"], "topics": ["speed", "speed", np.nan, "", "speed"],
+                          "is_general": ["false", "false", "true", "true", "False"]})
+    table = drivers(frame, "score", n_boot=200)
+    assert table.attrs["n"] == 3 and table.attrs["invalid_n"] == 2
+    assert table.set_index("topic").loc["speed", "n"] == 2
+
+
+def test_small_topics_are_flagged_under_300_and_greyed_under_30():
+    frame = survey([(10, "speed", 320), (0, "fees_prices", 40), (5, "refunds", 10), (8, "", 100)])
+    t = drivers(frame, "score", interval="analytic").set_index("topic")
+    assert not t.loc["speed", "low_n"] and not t.loc["speed", "greyed"]
+    assert t.loc["fees_prices", "low_n"] and not t.loc["fees_prices", "greyed"]
+    assert t.loc["refunds", "greyed"]
+
+
+def test_bootstrap_intervals_are_seeded_and_contain_the_estimate():
+    frame = random_survey(5)
+    a = drivers(frame, "score", seed=1, n_boot=300)
+    b = drivers(frame, "score", seed=1, n_boot=300)
+    pd.testing.assert_frame_equal(a, b)
+    assert ((a["impact_low"] <= a["impact"]) & (a["impact"] <= a["impact_high"])).all()
+
+
+def test_segments_repeat_the_table_per_channel():
+    frame = random_survey(4).assign(channel=lambda f: np.where(f.index % 3 == 0, "Сайт", "Отделение"))
+    table = drivers(frame, "score", segment_col="channel", interval="analytic")
+    assert set(table["segment"]) == {"Все", "Сайт", "Отделение"}
+    assert table[table["segment"] == "Сайт"]["n"].sum() < table[table["segment"] == "Все"]["n"].sum()
+    with pytest.raises(InputError, match="region"):
+        drivers(frame, "score", segment_col="region")
+
+
+def test_trends_find_a_topic_that_grew_in_the_last_month():
+    rng = np.random.default_rng(0)
+    rows = []
+    for month, app_share in (("2026-04", 0.05), ("2026-05", 0.05), ("2026-06", 0.30)):
+        for _ in range(400):
+            app = rng.random() < app_share
+            rows.append({"date": f"{month}-15", "score": int(rng.integers(0, 5) if app else rng.integers(5, 11)),
+                         "topics": "app_website" if app else "speed"})
+    table = trends(pd.DataFrame(rows), "score", "nps", "date")
+    assert sorted(table["period"].unique()) == ["2026-04", "2026-05", "2026-06"]
+    changes = trend_changes(table).set_index("topic")
+    app = changes.loc["app_website"]
+    assert (app["period_prev"], app["period_last"]) == ("2026-05", "2026-06")
+    assert app["share_change"] > 0.15 and app["significant"]
+    assert changes.loc["__all__", "score_change"] < 0
+
+
+def test_examples_are_the_most_confident_distinct_comments_per_topic():
+    frame = pd.DataFrame({
+        "text": ["не дозвониться", "не дозвониться", "висел на линии час", "бот по кругу", "всё хорошо"],
+        "topics": ["reachability"] * 4 + [""], "confidence": [0.9, 0.9, 0.95, 0.2, 0.99],
+        "is_general": [False] * 4 + [True], "score": [1, 1, 2, 3, 10]})
+    got = examples(frame, k=2, score_col="score")
+    reach = got[got["topic"] == "reachability"]
+    assert list(reach["text"]) == ["висел на линии час", "не дозвониться"]
+    assert got[got["topic"] == "__general__"]["text"].tolist() == ["всё хорошо"]

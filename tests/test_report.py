@@ -1,0 +1,175 @@
+"""Reports: Excel safe from formula injection, a self-contained Russian HTML page, the sample survey."""
+import importlib.util
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from cxtext.errors import InputError
+from cxtext.report import make_report
+from cxtext.scores import nps
+from cxtext.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "cxtext" / "data" / "sample_survey.csv"
+HOSTILE = ['=HYPERLINK("http://evil.example","нажми")', "+100500 раз звонил, не дозвониться", "-очереди огромные",
+           "@SUM(1+1)", "<script>alert('x')</script> приложение не работает",
+           "перезвоните мне на 89161234567, приложение висит"]
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_sample_survey", ROOT / "tests/tools/make_sample_survey.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def labelled() -> pd.DataFrame:
+    """The sample survey with its planted labels, as the classifier would return it, plus hostile texts."""
+    frame = _generator().build(n=1500, seed=7)
+    tax = load_taxonomy()
+    rng = np.random.default_rng(0)
+    hostile = pd.DataFrame({"id": range(9001, 9001 + len(HOSTILE)), "date": "2026-06-30", "segment": "Сайт",
+                            "score": "2", "text": HOSTILE, "is_general": False,
+                            "topics": ["app_website", "reachability", "branch_queue", "fees_prices", "payments",
+                                       "speed"],
+                            "group": "complaint"})
+    frame = pd.concat([frame, hostile], ignore_index=True)
+    frame["group_name"] = frame["group"].map(tax.group_name)
+    frame["confidence"] = np.where(frame["id"] > 9000, 1.0, rng.uniform(0.4, 0.99, len(frame)))
+    frame["is_repeat"] = np.where(rng.random(len(frame)) < 0.05, "true", "false")
+    frame["needs_review"], frame["status"] = False, "ok"
+    return frame
+
+
+@pytest.fixture(scope="session")
+def report(labelled, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    volume = pd.DataFrame({"period": [f"2026-0{m}" for m in range(1, 7)], "volume": [40000] * 6})
+    summary = make_report(labelled, [out / "r.xlsx", out / "r.html"], score_col="score", scale="nps",
+                          period_col="date", segment_col="segment", volume=volume)
+    return summary, out / "r.xlsx", out / "r.html"
+
+
+def test_summary_gives_the_headline_score_n_and_paths(report, labelled):
+    summary, xlsx, html = report
+    expected = nps(pd.to_numeric(labelled["score"], errors="coerce").where(lambda s: s <= 10))
+    assert summary["score"] == pytest.approx(expected.value)
+    assert summary["n"] == expected.n and summary["excluded"] == len(labelled) - expected.n
+    assert summary["paths"] == [str(xlsx), str(html)]
+    assert summary["pulls_down"][0] == "Дозвон и ожидание ответа"  # the planted main driver
+    assert 0.15 < summary["general_share"] < 0.25
+
+
+def test_excel_has_russian_sheets_frozen_headers_and_formats(report):
+    wb = openpyxl.load_workbook(report[1])
+    assert wb.sheetnames == ["Сводка", "Драйверы", "Сегменты", "Динамика", "Изменения", "Обращения", "Примеры",
+                             "Качество данных"]
+    ws = wb["Драйверы"]
+    assert ws.freeze_panes == "A2"
+    headers = [c.value for c in ws[1]]
+    assert headers[:3] == ["Тема", "Ответов с темой", "Доля ответов"]
+    assert ws.cell(2, 3).number_format == "0.0%"
+    assert ws.column_dimensions["A"].width >= 20
+    reasons = [r[0].value for r in wb["Качество данных"].iter_rows(min_row=2)]
+    assert "оценка не число" in reasons and "оценка вне шкалы" in reasons
+
+
+def test_no_excel_cell_becomes_a_formula_even_for_hostile_comments(report):
+    wb = openpyxl.load_workbook(report[1])
+    formulas = [(ws.title, c.coordinate) for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+    texts = {c.value for c in wb["Примеры"]["B"]}
+    for comment in HOSTILE[:4]:
+        assert comment in texts  # kept verbatim, as text
+
+
+def test_example_comments_are_masked_again_in_both_reports(report):
+    page = report[2].read_text("utf-8")
+    cells = [str(c.value) for ws in openpyxl.load_workbook(report[1]) for row in ws.iter_rows() for c in row]
+    assert "приложение висит" in page and any("приложение висит" in c for c in cells)
+    assert "89161234567" not in page and not any("89161234567" in c for c in cells)
+
+
+def test_html_is_self_contained_russian_and_escapes_comments(report):
+    page = report[2].read_text("utf-8")
+    assert '<html lang="ru">' in page
+    assert not re.search(r"<(script|link|img|iframe)\b", page)  # no scripts, stylesheets or images to fetch
+    assert "&lt;script&gt;alert(" in page
+    for label in ("Исправлять в первую очередь", "Сильные стороны: сохранять", "Точечные проблемы",
+                  "Слишком общие комментарии", "Примеры комментариев", "Динамика"):
+        assert label in page
+    assert page.count('class="topic-point"') == page.count('class="impact-bar"') >= 5
+
+
+def test_an_empty_topic_column_gives_a_report_that_says_so(tmp_path):
+    frame = pd.DataFrame({"score": [9, 3, 7, 10], "text": ["ок", "ужас", "норм", "супер"], "topics": "",
+                          "is_general": True})
+    summary = make_report(frame, [tmp_path / "e.xlsx", tmp_path / "e.html"], score_col="score", scale="nps")
+    assert summary["topics"] == 0 and summary["n"] == 4
+    assert "Темы не найдены" in (tmp_path / "e.html").read_text("utf-8")
+    assert "Темы не найдены" in openpyxl.load_workbook(tmp_path / "e.xlsx")["Драйверы"]["A1"].value
+
+
+def test_a_csi_survey_reports_its_mean_and_negative_share(tmp_path):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"csi": rng.integers(1, 6, 200), "topics": rng.choice(["speed", "delivery", ""], 200)})
+    summary = make_report(frame, [tmp_path / "c.html"], score_col="csi", scale="csi")
+    assert summary["metric"] == "CSI" and 1 <= summary["score"] <= 5
+    assert "Доля негативных оценок" in (tmp_path / "c.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"outputs": ["r.pdf"], "score_col": "score"}, r"\.xlsx or \.html"),
+    ({"outputs": ["r.html"], "score_col": "nps"}, "columns are: .*score"),
+])
+def test_bad_arguments_fail_with_the_fix(kwargs, message, tmp_path):
+    frame = pd.DataFrame({"score": [1], "topics": ["speed"]})
+    outputs = [tmp_path / p for p in kwargs.pop("outputs")]
+    with pytest.raises(InputError, match=message):
+        make_report(frame, outputs, scale="nps", **kwargs)
+
+
+def _chromium() -> str | None:
+    return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
+                None)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium binary found (apt-get install chromium)")
+def test_headless_chromium_renders_the_charts(report, tmp_path):
+    html = report[2]
+    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    png = tmp_path / "report.png"
+    subprocess.run(flags + [f"--screenshot={png}", "--window-size=1280,2400", html.as_uri()],
+                   capture_output=True, timeout=90, check=False)
+    dom = subprocess.run(flags + ["--dump-dom", html.as_uri()], capture_output=True, timeout=90, text=True).stdout
+    assert png.exists() and png.stat().st_size > 60_000  # a blank 1280x2400 page compresses to a few KB
+    assert dom.count("<svg") >= 4 and 'class="topic-point"' in dom and 'class="trend-line"' in dom
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=int)
+    ink = (pixels.sum(axis=2) < 600).mean()
+    red = ((pixels[..., 0] > 150) & (pixels[..., 1] < 90) & (pixels[..., 2] < 90)).sum()
+    assert ink > 0.01 and red > 500  # text is drawn and the red driver bars are there
+
+
+def test_the_bundled_sample_survey_is_the_generator_output():
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["id", "date", "segment", "score", "text"]
+    assert len(frame) >= 2000 and SAMPLE.stat().st_size < 1_000_000
+    assert set(frame["segment"]) == {"Мобильное приложение", "Отделение", "Колл-центр", "Сайт"}
+    months = pd.to_datetime(frame["date"]).dt.to_period("M").astype(str)
+    assert sorted(months.unique()) == [f"2026-0{m}" for m in range(1, 7)]
+    assert frame["text"].nunique() > 0.85 * len(frame)
+    rebuilt = _generator().build()[["id", "date", "segment", "score", "text"]].astype(str)
+    pd.testing.assert_frame_equal(rebuilt, frame, check_dtype=False)
