@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(PY) -m cxtext demo
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) tests/bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

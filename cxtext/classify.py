@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
@@ -12,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TextFeatures
-from .preprocess import Prepared, prepare_many
+from .preprocess import Prepared, features as _lemma_features, prepare_many
 from .repeats import RepeatHistory, says_repeat
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -47,16 +49,60 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return best
 
 
-def _general_inputs(p_general: np.ndarray, topic_p: np.ndarray, thresholds: np.ndarray, docs) -> np.ndarray:
-    """Stacked inputs for is_general: the text head plus 'does the text name any process at all'."""
+def _general_inputs(p_general: np.ndarray, topic_p: np.ndarray, thresholds: np.ndarray, docs,
+                    group_p: np.ndarray) -> np.ndarray:
+    """Stacked inputs for is_general: the text head, 'does the text name any process at all',
+    and the group (a question or a request is rarely too general to act on)."""
     ratio = topic_p / thresholds
     n_words = np.array([len(d.features.split()) for d in docs], dtype=float)
-    return np.column_stack([
+    return np.column_stack([group_p,
         np.log(np.clip(p_general, 1e-6, 1)) - np.log(np.clip(1 - p_general, 1e-6, 1)),
         np.log(np.clip(ratio.max(axis=1), 1e-3, None)),
         (ratio >= 1).sum(axis=1),
         np.log1p(n_words),
     ])
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+|\n+")
+_CHUNK_WORDS = 12
+
+
+def _chunks(docs: Sequence[Prepared]) -> tuple[list[Prepared], np.ndarray]:
+    """Pieces of a few sentences of every long text, and the index of the text each comes from.
+
+    A long letter names several processes in different sentences; scored whole, each one is
+    diluted by the rest of the letter, so topics are also scored on the pieces."""
+    pieces, owners = [], []
+    for i, doc in enumerate(docs):
+        if len(doc.features.split()) < 2 * _CHUNK_WORDS:
+            continue
+        current: list[str] = []
+        size = 0
+        for sentence in _SENTENCE_END.split(doc.text):
+            current.append(sentence)
+            size += len(sentence.split())
+            if size >= _CHUNK_WORDS:
+                text = " ".join(current)
+                pieces.append(Prepared(_lemma_features(text), text, "", "ok"))
+                owners.append(i)
+                current, size = [], 0
+        if current and size >= _CHUNK_WORDS // 2:
+            text = " ".join(current)
+            pieces.append(Prepared(_lemma_features(text), text, "", "ok"))
+            owners.append(i)
+    return pieces, np.asarray(owners, dtype=int)
+
+
+def _with_chunks(p_doc: np.ndarray, p_chunks: np.ndarray, owners: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Topic probability of a text: the larger of the whole text's and its best piece's."""
+    out = p_doc.copy()
+    if len(owners):
+        position = {r: k for k, r in enumerate(rows)}
+        for piece, owner in enumerate(owners):
+            k = position.get(owner)
+            if k is not None:
+                np.maximum(out[k], p_chunks[piece], out=out[k])
+    return out
 
 
 def _certainty(p: np.ndarray, cut) -> np.ndarray:
@@ -72,12 +118,13 @@ class TextClassifier(BaseEstimator):
     and an is_general detector stacked on 'names no process'. Learned state is plain arrays."""
 
     def __init__(self, taxonomy: Taxonomy | None = None, C_group: float = 8.0, C_topic: float = 8.0,
-                 C_general: float = 4.0, review_threshold: float = 0.55, cv: int = 5,
-                 random_state: int = 0):
+                 C_general: float = 4.0, chunk_topics: bool = True, review_threshold: float = 0.55,
+                 cv: int = 5, random_state: int = 0):
         self.taxonomy = taxonomy
         self.C_group = C_group
         self.C_topic = C_topic
         self.C_general = C_general
+        self.chunk_topics = chunk_topics
         self.review_threshold = review_threshold
         self.cv = cv
         self.random_state = random_state
@@ -102,11 +149,17 @@ class TextClassifier(BaseEstimator):
         oof_group = np.zeros((len(texts), len(self.groups_)))
         oof_topic = np.zeros(Y.shape)
         oof_gen = np.zeros(len(texts))
+        pieces, owners = _chunks(docs) if self.chunk_topics else ([], np.zeros(0, dtype=int))
+        Xc = self.features_.transform(pieces) if pieces else None
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         for train, test in folds.split(X, y_group):
             heads = self._fit_heads(X[train], y_group[train], Y[train], y_gen[train])
             oof_group[test] = _linear(X[test], *heads["group"])
-            oof_topic[test] = _sigmoid(_linear(X[test], *heads["topic"]))
+            p_test = _sigmoid(_linear(X[test], *heads["topic"]))
+            if Xc is not None:
+                mine = np.isin(owners, test)
+                p_test = _with_chunks(p_test, _sigmoid(_linear(Xc[mine], *heads["topic"])), owners[mine], test)
+            oof_topic[test] = p_test
             oof_gen[test] = _sigmoid(_linear(X[test], *heads["general"]))[:, 0]
 
         heads = self._fit_heads(X, y_group, Y, y_gen)
@@ -117,12 +170,13 @@ class TextClassifier(BaseEstimator):
         self.topic_thresholds_ = np.array([_best_threshold(Y[:, j], oof_topic[:, j])
                                            for j in range(len(self.topics_))])
         stack = LogisticRegression(C=1.0, max_iter=1000)
-        stack.fit(_general_inputs(oof_gen, oof_topic, self.topic_thresholds_, docs), y_gen)
+        oof_group_p = _softmax(oof_group / self.temperature_)
+        stacked = _general_inputs(oof_gen, oof_topic, self.topic_thresholds_, docs, oof_group_p)
+        stack.fit(stacked, y_gen)
         self.stack_coef_, self.stack_intercept_ = stack.coef_.astype(np.float64), stack.intercept_
-        p_stack = _sigmoid(_linear(_general_inputs(oof_gen, oof_topic, self.topic_thresholds_, docs),
-                                   self.stack_coef_, self.stack_intercept_))[:, 0]
+        p_stack = _sigmoid(_linear(stacked, self.stack_coef_, self.stack_intercept_))[:, 0]
         self.general_threshold_ = _best_threshold(y_gen, p_stack)
-        self.oof_ = {"group": _softmax(oof_group / self.temperature_), "topics": oof_topic,
+        self.oof_ = {"group": oof_group_p, "topics": oof_topic,
                      "general": p_stack}
         return self
 
@@ -160,8 +214,14 @@ class TextClassifier(BaseEstimator):
         X = self.features_.transform(docs)
         group = _softmax(_linear(X, self.group_coef_, self.group_intercept_) / self.temperature_)
         topic = _sigmoid(_linear(X, self.topic_coef_, self.topic_intercept_))
+        if self.chunk_topics:
+            pieces, owners = _chunks(docs)
+            if pieces:
+                p_chunks = _sigmoid(_linear(self.features_.transform(pieces), self.topic_coef_,
+                                            self.topic_intercept_))
+                topic = _with_chunks(topic, p_chunks, owners, np.arange(len(docs)))
         p_text = _sigmoid(_linear(X, self.general_coef_, self.general_intercept_))[:, 0]
-        general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, docs),
+        general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, docs, group),
                                    self.stack_coef_, self.stack_intercept_))[:, 0]
         return {"group": group, "topics": topic, "general": general, "docs": docs}
 

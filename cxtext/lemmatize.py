@@ -9,7 +9,7 @@
   noun after it; after "не" or a subject pronoun comes a verb), then applies the lemma conventions
   of Universal Dependencies (prepositions keep their form, "должно" -> "должен", predicative
   "интересно" -> "интересный", possessive "его" stays "его", "т. е." -> "то быть").
-  It is what lemma accuracy is measured on (``benchmarks/lemma_accuracy.py``: UD Taiga test,
+  It is what lemma accuracy is measured on (``tests/bench/lemma_accuracy.py``: UD Taiga test,
   content words 94.95% against 92.81% for pymorphy3's first parse). It is slower: 3-4x
   ``lemma`` with cold caches (~15-25k vs ~60-130k words/s) and ~100x with warm ones (a
   sentence is re-read every time), so bulk labelling stays on ``lemma``.

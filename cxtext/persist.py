@@ -11,7 +11,7 @@ import numpy as np
 from . import __version__
 from .errors import ModelError
 from .features import TextFeatures
-from .taxonomy import from_dict
+from .taxonomy import from_dict, load_taxonomy
 
 FORMAT = "cxtext-linear"
 PROTOCOL = 1
@@ -54,7 +54,9 @@ def save(model, path: str | Path, card: dict | None = None) -> Path:
     arrays.update(idf)
     np.savez_compressed(path / "model.npz", **arrays)
     (path / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    model.taxonomy_.save(path / "taxonomy.yaml")
+    tax_file = path / "taxonomy.yaml"
+    if not tax_file.exists() or load_taxonomy(tax_file) != model.taxonomy_:  # keep a hand-written file
+        model.taxonomy_.save(tax_file)
     if card is not None:
         write_card(card, path)
     return path

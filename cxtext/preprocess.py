@@ -1,0 +1,296 @@
+"""Raw feedback -> model features: the composition of transcript, mask, normalize and lemmatize.
+
+    >>> preprocess("Клиент: ни разу не дозвонился, нет связи!!! 😡")
+    'ни_раз не_дозвониться нет_связь emo_angry'
+
+`preprocess` is for code that holds a str; `prepare` takes whatever a data frame cell holds and never
+raises; `TextPreprocessor` is the same as a stateless scikit-learn step.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any, Collection, Iterable
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from cxtext.errors import InputError
+from cxtext.lemmatize import lemma
+from cxtext.mask import mask_text
+from cxtext.normalize import normalize
+from cxtext.transcript import customer_text
+
+# Longer texts are cut before any heavy step, so a 5 MB cell costs as much as a 20 000 character
+# one. Real comments are far shorter; call transcripts are a few thousand characters.
+MAX_CHARS = 20_000
+# A JSON transcript is parsed whole (at C speed) up to this size, then its customer text is cut.
+_JSON_CHARS = 2_000_000
+
+OK, EMPTY, NOT_TEXT, TRUNCATED = "ok", "empty text", "not text", "truncated"
+
+# A negation joins the next content word: "не работает" -> "не_работать", "нет связи" -> "нет_связь".
+NEGATIONS = frozenset({"не", "ни", "нет", "без"})
+# Placeholders and emoji words pass through; punctuation only ends a negation's reach.
+# After normalisation \w is letters and "_" (digits became <num>).
+_TOKEN = re.compile(r"<\w+>|\w+(?:-\w+)*|[.,!?;:]")
+_BOUNDARIES = frozenset(".,!?;:")
+_JSON_START = re.compile(r"\s*[\[{]")
+# Control characters that never occur in typed text; a text full of them is binary junk.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+_NUMBER_TAIL = "0123456789 \t\r\n\u00a0()+-"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One raw value made ready for a model.
+
+    features: lemmas with negation kept, stop words dropped (what `preprocess` returns);
+    text: the masked, normalised, lower-case customer text (for character n-grams);
+    masked: the masked customer text with its original case (safe for reports and logs);
+    status: "ok", "empty text", "not text" or "truncated" (over MAX_CHARS, cut and still processed).
+    """
+
+    features: str
+    text: str
+    masked: str
+    status: str
+
+
+_NOTHING = Prepared("", "", "", NOT_TEXT)
+
+
+@lru_cache(maxsize=1)
+def default_stop_words() -> frozenset[str]:
+    """The package's stop words (cxtext/data/stopwords_ru.txt), loaded on first use."""
+    lines = files("cxtext").joinpath("data/stopwords_ru.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def tokenize(text: str) -> list[str]:
+    """Words, placeholders, emoji words and sentence punctuation of a normalised text."""
+    return _TOKEN.findall(text)
+
+
+# Per stop-word list, token -> its feature word: the lemma, "" for a stop word, the token itself for
+# punctuation, negations and placeholders. A hit (~90% of words in real feedback) skips every check.
+_CACHES: dict[frozenset[str], dict[str, str]] = {}
+_CACHE_WORDS = 2_000_000  # ~200 MB at worst; real feedback has far fewer distinct words
+_SPECIAL = _BOUNDARIES | NEGATIONS
+
+
+def clear_cache() -> None:
+    """Forget cached feature words (after `cxtext.lemmatize.set_analyzer`, say)."""
+    _CACHES.clear()
+
+
+def _cache(stop: frozenset[str]) -> dict[str, str]:
+    cache = _CACHES.get(stop)
+    if cache is None or len(cache) > _CACHE_WORDS:
+        if len(_CACHES) > 8:  # a caller trying many stop-word lists
+            _CACHES.clear()
+        cache = _CACHES[stop] = {}
+    return cache
+
+
+def _word(token: str, stop: frozenset[str]) -> str:
+    if token in _SPECIAL or token[0] == "<" or token.startswith("emo_"):
+        return token
+    if token in stop:
+        return ""
+    try:
+        word = lemma(token)
+    except ValueError:  # pymorphy3 fails on letters without a Unicode name ("𗀀", Tangut)
+        return token
+    return "" if word in stop else word
+
+
+def features(text: str, stop_words: Collection[str] | None = None) -> str:
+    """Space-separated lemmas of a normalised text: stop words dropped, negations joined."""
+    return _features(text, _stop(stop_words))
+
+
+def _features(text: str, stop: frozenset[str]) -> str:
+    cache = _cache(stop)
+    out: list[str] = []
+    negation = ""
+    for token in _TOKEN.findall(text):
+        word = cache.get(token)
+        if word is None:
+            word = cache[token] = _word(token, stop)
+        if not word:
+            continue  # "не было связи" -> "не_связь": the negation waits for a content word
+        if word in _SPECIAL:  # "нет, спасибо": punctuation ends a negation's reach
+            if negation:
+                out.append(negation)
+            negation = word if word in NEGATIONS else ""
+        elif negation:
+            if word[0] == "<" or word.startswith("emo_"):  # placeholders stay as they are
+                out.append(negation)
+                out.append(word)
+            else:
+                out.append(f"{negation}_{word}")
+            negation = ""
+        else:
+            out.append(word)
+    if negation:
+        out.append(negation)
+    return " ".join(out)
+
+
+def _cut(text: str) -> str:
+    """The first MAX_CHARS characters, without a word or number cut in half.
+
+    A card or e-mail cut in half no longer matches its masking rule, so the partial word and any
+    trailing digits are dropped rather than leaked.
+    """
+    head = text[:MAX_CHARS]
+    if not text[MAX_CHARS].isspace():
+        space = max(head.rfind(" ", MAX_CHARS - 1000), head.rfind("\n", MAX_CHARS - 1000))
+        if space > 0:
+            head = head[:space]
+    # a card or phone with separators is under 40 characters; keep numbers before that
+    return head[:-40] + head[-40:].rstrip(_NUMBER_TAIL)
+
+
+def _is_junk(text: str) -> bool:
+    if not _CONTROL.search(text):
+        return False
+    sample = text[:2000]
+    return "\x00" in sample or len(_CONTROL.findall(sample)) > len(sample) / 10
+
+
+def _prepare_str(raw: str, stop: frozenset[str]) -> Prepared:
+    return Prepared(*_steps(raw, stop))
+
+
+def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
+    """The chain, as a tuple: preprocess needs one field and a dataclass costs a microsecond."""
+    cut = False
+    if len(raw) > MAX_CHARS and not (len(raw) <= _JSON_CHARS and _JSON_START.match(raw)):
+        raw, cut = _cut(raw), True
+    if _is_junk(raw):
+        return "", "", "", NOT_TEXT
+    said = customer_text(raw)
+    if len(said) > MAX_CHARS:
+        said, cut = _cut(said), True
+    if not said or said.isspace():
+        return "", "", "", EMPTY
+    masked = mask_text(said)
+    text = normalize(masked)
+    return _features(text, stop), text, masked, TRUNCATED if cut else OK
+
+
+def _as_text(value: object) -> str | list[Any] | None:
+    """A str, a list of turns, or None for values that are not text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(value).decode("utf-8")  # UTF-8 bytes are text; anything else is not
+        except UnicodeDecodeError:
+            return None
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+        return list(value)
+    return None  # None, NaN, pd.NA, numbers, bools, other objects
+
+
+def prepare(value: object, *, stop_words: Collection[str] | None = None) -> Prepared:
+    """Prepare one raw value (str, UTF-8 bytes, list of turn dicts, or anything else). Never raises.
+
+    None, NaN, numbers, non-UTF-8 bytes and binary junk give status "not text" and empty strings.
+    """
+    stop = _stop(stop_words)
+    text = _as_text(value)
+    if text is None:
+        return _NOTHING
+    if isinstance(text, list):
+        try:
+            text = customer_text(text)
+        except (TypeError, ValueError):
+            return _NOTHING
+    return _prepare_str(text, stop)
+
+
+def prepare_many(values: Iterable[object], *, stop_words: Collection[str] | None = None) -> list[Prepared]:
+    """`prepare` for each value; repeated short texts ("Спасибо", "Всё хорошо") are done once."""
+    stop = _stop(stop_words)
+    seen: dict[str, Prepared] = {}
+    out = []
+    for value in values:
+        if isinstance(value, str) and len(value) <= 200:
+            got = seen.get(value)
+            if got is None:
+                got = seen[value] = _prepare_str(value, stop)
+            out.append(got)
+        else:
+            out.append(prepare(value, stop_words=stop))
+    return out
+
+
+def preprocess(text: str, *, stop_words: Collection[str] | None = None) -> str:
+    """The feature string of one text: customer turns -> mask -> normalise -> lemmas.
+
+    Raises InputError for anything but a str; use `prepare` for data frame cells.
+    """
+    if not isinstance(text, str):
+        raise InputError(
+            f"preprocess() expects a str, got {type(text).__name__} ({text!r:.40}); "
+            "for None, NaN, numbers or bytes use cxtext.preprocess.prepare(), which never raises"
+        )
+    return _steps(text, _stop(stop_words))[0]
+
+
+def _stop(stop_words: Collection[str] | None) -> frozenset[str]:
+    return default_stop_words() if stop_words is None else frozenset(stop_words)
+
+
+_OUTPUTS = ("features", "text", "masked")
+
+
+class TextPreprocessor(TransformerMixin, BaseEstimator):
+    """`prepare` as a stateless scikit-learn step: raw values in, one string per value out.
+
+    output: "features" (lemmas, for word n-grams), "text" (normalised text, for character n-grams)
+    or "masked". Values that are not text (None, NaN, numbers, bytes that are not UTF-8) give "".
+    """
+
+    def __init__(self, output: str = "features", stop_words: Collection[str] | None = None):
+        self.output = output
+        self.stop_words = stop_words
+
+    def fit(self, X: Any, y: Any = None) -> "TextPreprocessor":
+        """Check the parameters; there is nothing to learn."""
+        self._check_output()
+        return self
+
+    def transform(self, X: Any) -> list[str]:
+        """One string per value of X (a list, a Series, a 1-column frame or array)."""
+        self._check_output()
+        return [getattr(p, self.output) for p in prepare_many(_column(X), stop_words=self.stop_words)]
+
+    def _check_output(self) -> None:
+        if self.output not in _OUTPUTS:
+            raise InputError(f"output must be one of {', '.join(_OUTPUTS)}; got {self.output!r}")
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+def _column(X: Any) -> Iterable[object]:
+    """The values of a 1-d iterable, a Series, or a frame/array with one column."""
+    if isinstance(X, (str, bytes)):
+        raise InputError("TextPreprocessor expects a list or column of texts, got a single text; wrap it: [text]")
+    ndim = getattr(X, "ndim", 1)
+    if ndim == 2:
+        if X.shape[1] != 1:
+            raise InputError(f"TextPreprocessor expects one text column, got {X.shape[1]}; select the text column")
+        return X.iloc[:, 0] if hasattr(X, "iloc") else X[:, 0]
+    if ndim != 1:
+        raise InputError(f"TextPreprocessor expects a 1-d list or column of texts, got {ndim} dimensions")
+    return X

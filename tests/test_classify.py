@@ -1,0 +1,103 @@
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from cxtext.classify import LABEL_COLUMNS, TextClassifier, load_model
+from cxtext.errors import ModelError
+from cxtext.persist import save
+
+
+def test_predict_gives_one_row_per_text_in_order_with_the_contract_columns(default_model):
+    texts = ["Верните деньги за подписку, я ее не подключал!", None, "", "   ", 42, b"\xff\xfe\x00junk",
+             "Спасибо!", "x" * 30_000]
+    out = default_model.predict(texts)
+    assert list(out.columns) == LABEL_COLUMNS
+    assert len(out) == len(texts)
+    assert out.loc[0, "status"] == "ok"
+    assert list(out.loc[1:5, "status"]) == ["not text", "empty text", "empty text", "not text", "not text"]
+    assert (out.loc[1:5, "group"] == "").all() and (out.loc[1:5, "confidence"] == 0).all()
+    assert out.loc[7, "status"] == "truncated"
+    assert out["confidence"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("text, group, topic", [
+    ("Списали деньги за подписку, которую я не подключал, верните немедленно", "claim", "refunds"),
+    ("Не могу дозвониться до оператора уже час, робот гоняет по кругу", "complaint", "reachability"),
+    ("Как поменять тариф в личном кабинете?", "consultation", "app_website"),
+    ("Курьер опоздал на три часа, заказ привезли мятым", "complaint", "delivery"),
+    ("Пришлите, пожалуйста, справку об остатке задолженности по ипотеке", "service_request", "documents"),
+    ("Добавьте в приложение оплату по QR-коду", "suggestion", "app_website"),
+])
+def test_clear_cases_get_the_right_group_and_topic(default_model, text, group, topic):
+    row = default_model.predict([text]).iloc[0]
+    assert row["group"] == group
+    assert topic in row["topics"].split(";")
+    assert not row["is_general"]
+
+
+@pytest.mark.parametrize("text", ["спасибо", "все отлично", "ужасный банк", "без комментариев", "норм"])
+def test_verdicts_without_facts_are_too_general_and_name_no_topic(default_model, text):
+    row = default_model.predict([text]).iloc[0]
+    assert row["is_general"] and row["topics"] == ""
+
+
+def test_names_are_russian(default_model):
+    row = default_model.predict(["Не проходит перевод в приложении"]).iloc[0]
+    assert row["group_name"] == "Жалоба"
+    assert "Платежи и переводы" in row["topic_names"]
+
+
+def test_repeat_from_text_and_from_history(default_model):
+    out = default_model.predict(["Звоню уже третий раз, не проходит платеж"])
+    assert out.loc[0, "is_repeat"]
+    texts = ["Не проходит платеж картой", "Опять не проходит платеж картой", "Не проходит платеж картой"]
+    out = default_model.predict(texts, customer_ids=["c1", "c1", "c2"],
+                                times=["2026-03-01 10:00", "2026-03-04 09:00", "2026-03-04 09:00"])
+    assert list(out["is_repeat"]) == [False, True, False]
+
+
+def test_save_and_load_give_identical_predictions(default_model, tmp_path, corpus):
+    texts = corpus["text"].iloc[:200].tolist()
+    save(default_model, tmp_path / "m", card=None)
+    again = load_model(tmp_path / "m")
+    a, b = default_model.predict(texts), again.predict(texts)
+    assert a.drop(columns="confidence").equals(b.drop(columns="confidence"))
+    assert np.allclose(a["confidence"], b["confidence"], atol=1e-6)
+
+
+def test_model_files_are_plain_arrays_and_json(default_model, tmp_path):
+    save(default_model, tmp_path / "m")
+    with np.load(tmp_path / "m" / "model.npz", allow_pickle=False) as data:
+        assert all(data[name].dtype != object for name in data.files)
+    json.loads((tmp_path / "m" / "model.json").read_text("utf-8"))
+
+
+def test_incompatible_or_missing_model_gets_a_clear_message(default_model, tmp_path):
+    save(default_model, tmp_path / "m")
+    meta_path = tmp_path / "m" / "model.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    meta["protocol"] = 999
+    meta_path.write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelError, match="protocol 999.*Retrain"):
+        load_model(tmp_path / "m")
+    with pytest.raises(ModelError, match="no cxtext model"):
+        load_model(tmp_path / "empty")
+
+
+def test_estimator_contract():
+    model = TextClassifier(C_group=2.0)
+    assert clone(model).get_params()["C_group"] == 2.0
+    model.set_params(cv=3)
+    assert model.get_params()["cv"] == 3
+    with pytest.raises(NotFittedError):
+        model.predict(["текст"])
+
+
+def test_default_model_carries_a_card(default_model):
+    card = default_model.card
+    assert card["data"]["rows"] >= 4000
+    assert "held_out_metrics" in card["metrics"]
+    assert card["versions"]["scikit-learn"]

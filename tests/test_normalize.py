@@ -1,0 +1,97 @@
+"""Normalisation steps, one table per step, and the whole chain."""
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cxtext.normalize import (
+    STEPS,
+    collapse_runs,
+    collapse_spaces,
+    fold_lookalikes,
+    fold_yo,
+    nfkc,
+    normalize,
+    replace_emoji,
+    replace_emoticons,
+    replace_numbers,
+    replace_urls,
+)
+
+
+@pytest.mark.parametrize(
+    "step, text, expected",
+    [
+        (nfkc, "ｆｕｌｌ ｗｉｄｔｈ １２３", "full width 123"),
+        (nfkc, "заказ № 5", "заказ # 5"),  # not the Latin "No"
+        (nfkc, "ﬁx", "fix"),
+        (fold_lookalikes, "пpивет", "привет"),  # Latin p
+        (fold_lookalikes, "KАРТА", "КАРТА"),  # Latin K
+        (fold_lookalikes, "cпасибо, oператор", "спасибо, оператор"),
+        (fold_lookalikes, "iPhone и QR-код", "iPhone и QR-код"),
+        (fold_lookalikes, "Wi-Fi не ловит", "Wi-Fi не ловит"),
+        (fold_lookalikes, "iPhoneа", "iPhoneа"),  # i, h, n have no Cyrillic twin
+        (fold_yo, "ещё всё", "еще все"),
+        (replace_urls, "см. https://bank.ru/help?id=1 там", "см.  <url>  там"),
+        (replace_urls, "зайдите на www.site.com", "зайдите на  <url> "),
+        (replace_urls, "на сайте мтс.рф написано", "на сайте  <url>  написано"),
+        (replace_numbers, "ждал 40 минут", "ждал  <num>  минут"),
+        (replace_numbers, "15 000 руб", " <num>  руб"),
+        (replace_numbers, "12.03.2024 в 10:30", " <num>  в  <num> "),
+        (replace_emoji, "ужас😡", "ужас emo_angry "),
+        (replace_emoji, "👍🏻", " emo_like "),  # skin tone dropped
+        (replace_emoji, "❤️", " emo_like "),  # variation selector dropped
+        (replace_emoji, "🚀", " emo_other "),
+        (replace_emoticons, "спасибо :)", "спасибо  emo_happy "),
+        (replace_emoticons, "спасибо)))", "спасибо emo_happy "),
+        (replace_emoticons, "опять(((", "опять emo_sad "),
+        (replace_emoticons, "ну :(", "ну  emo_sad "),
+        (replace_emoticons, ">:( бесит", " emo_angry  бесит"),
+        (replace_emoticons, "смешно :D", "смешно  emo_laugh "),
+        (replace_emoticons, "ок <3", "ок  emo_like "),
+        (replace_emoticons, "спасибо)", "спасибо emo_happy "),
+        (replace_emoticons, "жаль(", "жаль emo_sad "),
+        (replace_emoticons, "(в 10:00) пришёл", " в 10:00  пришёл"),  # paired brackets are brackets
+        (replace_emoticons, "1) долго", "1  долго"),  # a numbered list
+        (collapse_runs, "оооочень долго!!!", "очень долго!"),
+        (collapse_runs, "что??", "что?"),
+        (collapse_runs, "ну...", "ну."),
+        (collapse_runs, "ссылка, длинный", "ссылка, длинный"),  # double letters are Russian
+        (collapse_spaces, "  а \n\t б  ", "а б"),
+    ],
+)
+def test_step(step, text, expected):
+    assert step(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Пpиложение ОООЧЕНЬ тормозит!!! 😡", "приложение очень тормозит! emo_angry"),
+        ("Всё супер)))", "все супер emo_happy"),
+        ("Перевёл 15 000 руб, не дошли :(", "перевел <num> руб, не дошли emo_sad"),
+        ("Карта <CARD> и тел <PHONE>", "карта <card> и тел <phone>"),
+        ("iPhone 15 не видит QR", "iphone <num> не видит qr"),
+        ("ссылка: https://x.ru/a", "ссылка: <url>"),
+        ("👍👍👍", "emo_like"),
+        ("", ""),
+    ],
+)
+def test_normalize(text, expected):
+    assert normalize(text) == expected
+
+
+def test_plain_and_full_paths_agree():
+    # normalize skips steps for plain Cyrillic text; running every step must give the same result
+    text = "Нееет, это ужас... Приложение — отстой!!"
+    full = text
+    for step in STEPS:
+        full = step(full)
+    assert normalize(text) == full
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_normalize_is_total_and_idempotent(text):
+    once = normalize(text)
+    assert isinstance(once, str)
+    assert normalize(once) == once

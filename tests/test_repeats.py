@@ -1,0 +1,42 @@
+import pytest
+
+from cxtext.repeats import RepeatHistory, says_repeat
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("звоню уже третий раз", True),
+    ("Повторно обращаюсь по поводу списания", True),
+    ("опять та же проблема с приложением", True),
+    ("уже писал вам на прошлой неделе", True),
+    ("это уже пятая заявка!", True),
+    ("после многочисленных звонков на горячую линию", True),
+    ("История повторяется, платеж не прошел", True),
+    ("обращаюсь не первый раз", True),
+    ("всё отлично, спасибо", False),
+    ("первый раз заказываю, понравилось", False),
+    ("", False),
+])
+def test_repeat_cues_in_text(text, expected):
+    assert says_repeat(text) is expected
+
+
+def test_history_marks_a_later_contact_on_the_same_topic_within_the_window():
+    history = RepeatHistory(window_days=30)
+    marks = history.mark(
+        ["c1", "c1", "c2", "c1", "c1"],
+        ["2026-01-01", "2026-01-10", "2026-01-02", "2026-03-01", "2026-03-05"],
+        [["payments"], ["payments", "app_website"], ["payments"], ["payments"], ["delivery"]],
+    )
+    # second c1 contact on payments within 9 days; March is outside the window; delivery is a new topic
+    assert marks == [False, True, False, False, False]
+
+
+def test_history_carries_across_calls_and_sorts_within_a_batch():
+    history = RepeatHistory(window_days=30)
+    assert history.mark(["a", "a"], ["2026-02-05", "2026-02-01"], [["speed"], ["speed"]]) == [True, False]
+    assert history.mark(["a"], ["2026-02-20"], [["speed"]]) == [True]
+
+
+def test_history_ignores_missing_customer_or_time():
+    history = RepeatHistory()
+    assert history.mark([None, "a", "a"], ["2026-01-01", None, "not a date"], [["x"], ["x"], ["x"]]) == [False] * 3

@@ -1,0 +1,130 @@
+"""Training and the CLI contract: label / train / evaluate, end to end."""
+import json
+
+import pandas as pd
+import pytest
+
+from cxtext.cli import main
+from cxtext.classify import LABEL_COLUMNS, load_model
+from cxtext.errors import InputError
+from cxtext.taxonomy import load_taxonomy
+from cxtext.train import LabelColumns, train
+
+COMMENTS = ["Не могу дозвониться в колл-центр", "Спасибо, все супер", "", "Верните деньги за двойное списание",
+            "Как подключить автоплатеж?", "=HYPERLINK(\"http://evil\")", "Курьер опоздал на 2 часа"]
+
+
+def _frame():
+    return pd.DataFrame({"id": [f"00{i}" for i in range(len(COMMENTS))], "comment": COMMENTS,
+                         "score": range(len(COMMENTS))})
+
+
+@pytest.mark.parametrize("suffix, kwargs", [(".csv", {"encoding": "cp1251", "sep": ";"}), (".xlsx", {}),
+                                            (".parquet", {})])
+def test_label_keeps_every_row_column_and_order(tmp_path, suffix, kwargs):
+    src, dst = tmp_path / f"in{suffix}", tmp_path / f"out{suffix}"
+    frame = _frame()
+    if suffix == ".csv":
+        frame.to_csv(src, index=False, **kwargs)
+    elif suffix == ".xlsx":
+        frame.to_excel(src, index=False)
+    else:
+        frame.to_parquet(src, index=False)
+    assert main(["label", str(src), "-o", str(dst), "--text-col", "comment", "--id-col", "id", "--quiet"]) == 0
+    from cxtext.io import read_table
+
+    out = read_table(dst)
+    assert len(out) == len(COMMENTS)
+    assert list(out["id"]) == list(frame["id"])  # ids kept as written, "000" stays "000"
+    assert list(out["comment"].fillna("")) == COMMENTS
+    for column in LABEL_COLUMNS:
+        assert column in out.columns
+    assert out["status"].iloc[2] == "empty text"
+    assert (out["status"].drop(index=2) == "ok").all()
+
+
+def test_label_names_a_missing_column(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    _frame().to_csv(src, index=False)
+    assert main(["label", str(src), "-o", str(tmp_path / "o.csv"), "--text-col", "text", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "text" in err and "comment" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_train_rejects_labels_outside_the_taxonomy_naming_the_row(tmp_path, capsys):
+    data = pd.DataFrame({"text": ["а", "б", "в"], "group": ["complaint", "angry", "claim"],
+                         "topics": ["speed", "", "spead"], "is_general": [False, False, False]})
+    data.to_csv(tmp_path / "labels.csv", index=False)
+    code = main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--text-col", "text",
+                 "--group-col", "group", "--topics-col", "topics", "--general-col", "is_general"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "row 2: group 'angry'" in err and "row 3: topic 'spead'" in err
+
+
+@pytest.fixture(scope="module")
+def user_labels(corpus):
+    """A user's file: part of the corpus plus a topic of their own."""
+    base = corpus.groupby("group", group_keys=False).apply(lambda g: g.sample(min(len(g), 90), random_state=1))
+    cashback = [
+        "кешбэк за прошлый месяц так и не начислили", "где мой кэшбек за покупки в категории аптеки",
+        "кешбек начислили меньше обещанного", "почему не пришел кешбэк 5% за АЗС?",
+        "верните кэшбэк, он был обещан по акции", "кешбэк баллами это обман, хотим рублями",
+        "как выбрать категории кешбэка на месяц?", "кешбек стал приходить через месяц, раньше сразу",
+        "начислите кешбэк за покупку телевизора", "за кешбэк спасибо, приятно", "категории кэшбека урезали",
+        "кэшбек не пришел уже второй месяц", "сколько кешбэка за оплату ЖКХ?", "кешбэк пропал из приложения",
+        "добавьте кешбэк на такси", "кешбэк по карте отменили без предупреждения",
+        "лимит кешбэка 3000 это смешно", "кэшбэк 1% на все отличный", "кешбэк рассчитан неправильно",
+        "кешбэк за ноябрь не зачислен, разберитесь", "подключите мне повышенный кешбэк",
+        "где посмотреть историю кешбэка?", "кэшбэк за рестораны не начисляется", "кешбек баллами не нужен",
+    ]
+    extra = pd.DataFrame({"text": cashback, "group": "complaint", "topics": [["cashback"]] * len(cashback),
+                          "is_general": False})
+    frame = pd.concat([base[["text", "group", "topics", "is_general"]], extra], ignore_index=True)
+    frame["topics"] = frame["topics"].map(";".join)
+    return frame
+
+
+def test_retrain_on_a_user_taxonomy_with_a_new_topic(user_labels, tmp_path):
+    tax = load_taxonomy().with_topic("cashback", "Кешбэк")
+    tax.save(tmp_path / "tax.yaml")
+    user_labels.to_csv(tmp_path / "labels.csv", index=False, encoding="cp1251", sep=";")
+    assert main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--taxonomy",
+                 str(tmp_path / "tax.yaml"), "--holdout", "0.2"]) == 0
+    model = load_model(tmp_path / "m")
+    assert "cashback" in model.topics_
+    row = model.predict(["кешбэк за октябрь так и не начислили"]).iloc[0]
+    assert "cashback" in row["topics"] and row["topic_names"].startswith("Кешбэк")
+    card = json.loads((tmp_path / "m" / "card.json").read_text("utf-8"))
+    assert card["data"]["held_out"] > 0 and "held_out_metrics" in card["metrics"]
+    assert (tmp_path / "m" / "card.md").read_text("utf-8").startswith("# Model card")
+
+
+def test_evaluate_writes_the_metrics_a_user_expects(tmp_path, corpus, capsys):
+    sample = corpus.iloc[::40][["text", "group", "topics", "is_general"]].copy()
+    sample["topics"] = sample["topics"].map(";".join)
+    sample.to_excel(tmp_path / "test.xlsx", index=False)
+    assert main(["evaluate", str(tmp_path / "test.xlsx"), "--json", str(tmp_path / "m.json")]) == 0
+    metrics = json.loads((tmp_path / "m.json").read_text("utf-8"))
+    for key in ("group_accuracy", "group_macro_f1", "topic_micro_f1", "topic_macro_f1", "general_f1"):
+        assert 0 <= metrics[key] <= 1
+    assert set(metrics["per_topic"]) == set(load_taxonomy().topic_ids)
+    assert len(metrics["group_confusion"]["matrix"]) == len(metrics["group_confusion"]["labels"])
+    assert "group accuracy" in capsys.readouterr().out
+
+
+def test_train_needs_text_in_every_row():
+    frame = pd.DataFrame({"text": ["норм", None], "group": ["gratitude", "complaint"], "topics": ["", ""],
+                          "is_general": [True, True]})
+    with pytest.raises(InputError, match="no text"):
+        train(frame, LabelColumns(), holdout=0)
+
+
+def test_default_model_on_real_dev_texts_stays_above_a_floor(default_model, dev_set):
+    """Regression guard on real text the model never saw (the card holds the exact figures)."""
+    from cxtext.train import evaluate_model
+
+    metrics = evaluate_model(default_model, dev_set, LabelColumns(repeat="is_repeat"))
+    assert metrics["group_macro_f1"] >= 0.55
+    assert metrics["topic_micro_f1"] >= 0.5

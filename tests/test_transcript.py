@@ -1,0 +1,104 @@
+"""Speaker turns and the customer's text of calls and chats."""
+import json
+
+import pytest
+
+from cxtext.transcript import Turn, customer_text, parse_turns, role_of
+
+CALL = """[10:32:01] Клиент: у меня не работает приложение
+[10:32:10] Оператор: уточните, пожалуйста, номер телефона
+[10:32:30] Клиент: уже третий день не могу войти"""
+
+
+@pytest.mark.parametrize(
+    "label, role",
+    [
+        ("Клиент", "customer"), ("клиентка", "customer"), ("Абонент", "customer"), ("Покупатель", "customer"),
+        ("Client", "customer"), ("user", "customer"), ("К", "customer"),
+        ("Оператор", "agent"), ("Сотрудник", "agent"), ("Специалист", "agent"), ("Agent", "agent"),
+        ("О", "agent"), ("Менеджер Анна", "agent"),
+        ("Бот", "bot"), ("чат-бот", "bot"), ("assistant", "bot"), ("Виртуальный помощник", "bot"),
+        ("Иван", "unknown"), (3, "unknown"), (None, "unknown"),
+    ],
+)
+def test_role_of(label, role):
+    assert role_of(label) == role
+
+
+def test_call_with_timestamps():
+    turns = parse_turns(CALL)
+    assert [t.speaker_role for t in turns] == ["customer", "agent", "customer"]
+    assert turns[0].text == "у меня не работает приложение"
+    for turn in turns:
+        assert CALL[turn.start:turn.end] == turn.text
+    assert customer_text(CALL) == "у меня не работает приложение\nуже третий день не могу войти"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("К: алло, не могу войти О: назовите номер К: не помню", "алло, не могу войти\nне помню"),
+        ("Client: card blocked\nAgent: checking", "card blocked"),
+        ("Абонент (Иван): нет связи. Специалист (Анна) 10:33: перезагрузите", "нет связи."),
+        ("Покупатель: где заказ?\nСотрудник: уточняю", "где заказ?"),
+        ("Бот: Здравствуйте! Опишите проблему\nКлиент: списали деньги дважды", "списали деньги дважды"),
+        ("Звонок 12:30.\nКлиент: не работает", "не работает"),  # the preamble is nobody's
+        ("Клиент : долго ждал\nОператор : извините", "долго ждал"),
+    ],
+)
+def test_customer_text(text, expected):
+    assert customer_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Спасибо, всё хорошо",  # no labels at all
+        "я ваш клиент: уже 10 лет, и всё плохо",  # a lower-case label inside a sentence
+        "Время ожидания: 40 минут",
+    ],
+)
+def test_plain_text_comes_back_as_is(text):
+    assert customer_text(text) == text
+    assert parse_turns(text) == (Turn("unknown", text, 0, len(text)),)
+
+
+def test_no_customer_turn_falls_back_to_the_whole_text():
+    # A survey comment that starts with a label is the customer talking about the operator.
+    assert customer_text("Оператор: нагрубил и бросил трубку") == "Оператор: нагрубил и бросил трубку"
+    assert customer_text([{"role": "agent", "text": "Добрый день"}]) == "Добрый день"
+
+
+def test_json_turns():
+    turns = [
+        {"speaker": "client", "text": "где мой заказ"},
+        {"role": "Оператор", "text": "уточняю"},
+        {"author": "user", "message": "жду уже неделю"},
+        {"from": "bot", "content": "оцените диалог"},
+    ]
+    parsed = parse_turns(json.dumps(turns, ensure_ascii=False))
+    assert [t.speaker_role for t in parsed] == ["customer", "agent", "customer", "bot"]
+    assert customer_text(turns) == "где мой заказ\nжду уже неделю"
+    assert customer_text(json.dumps(turns)) == "где мой заказ\nжду уже неделю"
+    assert customer_text(json.dumps({"messages": turns})) == "где мой заказ\nжду уже неделю"
+
+
+def test_structured_offsets_are_into_joined_texts():
+    turns = parse_turns([{"role": "client", "text": "аб"}, {"role": "agent", "text": "вгд"}])
+    joined = "аб\nвгд"
+    assert [joined[t.start:t.end] for t in turns] == ["аб", "вгд"]
+
+
+def test_turn_objects_pass_through():
+    turns = [Turn("customer", "плохо", 0, 5), Turn("agent", "жаль", 6, 10)]
+    assert customer_text(turns) == "плохо"
+
+
+def test_broken_json_is_plain_text():
+    text = '[{"role": "client", "text": "не закрыта'
+    assert customer_text(text) == text
+
+
+def test_not_a_transcript_is_a_type_error():
+    with pytest.raises(TypeError):
+        parse_turns([1, 2])  # type: ignore[list-item]
