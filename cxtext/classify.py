@@ -181,12 +181,16 @@ class TextClassifier(BaseEstimator):
         return self
 
     def _fit_heads(self, X, y_group, Y, y_gen) -> dict:
-        group = LogisticRegression(C=self.C_group, max_iter=2000, class_weight="balanced")
-        group.fit(X, y_group)
+        # one-vs-rest liblinear heads: as accurate here as a multinomial fit and ~10x faster;
+        # their logits go through one softmax whose temperature is fitted on out-of-fold predictions
         coef = np.zeros((len(self.groups_), X.shape[1]), dtype=np.float32)
         intercept = np.full(len(self.groups_), -30.0)
-        coef[group.classes_] = group.coef_ if len(group.classes_) > 2 else np.vstack([-group.coef_, group.coef_])
-        intercept[group.classes_] = group.intercept_ if len(group.classes_) > 2 else [-group.intercept_[0], group.intercept_[0]]
+        for k in range(len(self.groups_)):
+            target = y_group == k
+            if target.any() and not target.all():
+                head = LogisticRegression(C=self.C_group, solver="liblinear", class_weight="balanced")
+                head.fit(X, target)
+                coef[k], intercept[k] = head.coef_[0], head.intercept_[0]
         t_coef = np.zeros((Y.shape[1], X.shape[1]), dtype=np.float32)
         t_int = np.full(Y.shape[1], -30.0)
         for j in range(Y.shape[1]):

@@ -93,6 +93,9 @@ def load(path: str | Path | None = None):
         value = arrays[name]
         setattr(model, name, value.astype(np.float32) if value.dtype == np.float16 else value)
     model.features_ = TextFeatures.from_state(meta["vocabulary"], arrays)
+    if model.stack_coef_.shape[1] != len(model.groups_) + 4 or model.topic_coef_.shape[0] != len(model.topics_):
+        raise ModelError(f"{path}: the arrays do not fit this cxtext's classifier (saved by cxtext "
+                         f"{meta.get('versions', {}).get('cxtext')}); retrain the model with `cxtext train`")
     card_file = path / "card.json"
     model.card = json.loads(card_file.read_text("utf-8")) if card_file.exists() else {}
     return model
