@@ -11,7 +11,7 @@ from cxtext.taxonomy import load_taxonomy
 from cxtext.train import LabelColumns, train
 
 COMMENTS = ["Не могу дозвониться в колл-центр", "Спасибо, все супер", "", "Верните деньги за двойное списание",
-            "Как подключить автоплатеж?", "=HYPERLINK(\"http://evil\")", "Курьер опоздал на 2 часа"]
+            "Как подключить автоплатеж?", "-ужасно, =плохо", "Курьер опоздал на 2 часа"]
 
 
 def _frame():
@@ -66,7 +66,7 @@ def test_train_rejects_labels_outside_the_taxonomy_naming_the_row(tmp_path, caps
 @pytest.fixture(scope="module")
 def user_labels(corpus):
     """A user's file: part of the corpus plus a topic of their own."""
-    base = corpus.groupby("group", group_keys=False).apply(lambda g: g.sample(min(len(g), 90), random_state=1))
+    base = corpus.sample(frac=1.0, random_state=1).groupby("group").head(90)
     cashback = [
         "кешбэк за прошлый месяц так и не начислили", "где мой кэшбек за покупки в категории аптеки",
         "кешбек начислили меньше обещанного", "почему не пришел кешбэк 5% за АЗС?",
@@ -89,7 +89,7 @@ def user_labels(corpus):
 def test_retrain_on_a_user_taxonomy_with_a_new_topic(user_labels, tmp_path):
     tax = load_taxonomy().with_topic("cashback", "Кешбэк")
     tax.save(tmp_path / "tax.yaml")
-    user_labels.to_csv(tmp_path / "labels.csv", index=False, encoding="cp1251", sep=";")
+    user_labels.to_csv(tmp_path / "labels.csv", index=False, encoding="cp1251", sep=";", errors="replace")
     assert main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--taxonomy",
                  str(tmp_path / "tax.yaml"), "--holdout", "0.2"]) == 0
     model = load_model(tmp_path / "m")
