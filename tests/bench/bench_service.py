@@ -72,7 +72,7 @@ async def load(url: str, bodies: list[dict], requests: int, concurrency: int, se
     errors = 0
     sent = 0
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         nonlocal sent, errors
@@ -88,12 +88,16 @@ async def load(url: str, bodies: list[dict], requests: int, concurrency: int, se
             latencies.append(time.perf_counter() - start)
             errors += not ok
 
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        # warm-up: connections open, caches warm
-        await asyncio.gather(*(client.post(url, json=bodies[i % len(bodies)]) for i in range(concurrency)))
+    # one client (one keep-alive connection) per simulated user: a shared httpx pool serialises on
+    # its own lock and measures the client rather than the server
+    clients = [httpx.AsyncClient(limits=limits, timeout=30) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*(c.post(url, json=bodies[i % len(bodies)]) for i, c in enumerate(clients)))  # warm-up
         started = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+        await asyncio.gather(*(client_loop(c) for c in clients))
         elapsed = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
     latencies.sort()
     items = sum(len(b["items"]) for b in bodies) / len(bodies)
 
@@ -111,7 +115,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--single", type=int, default=3000, help="single-ticket requests per run")
     parser.add_argument("--batches", type=int, default=200, help="requests of 100 tickets per run")
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--concurrency", default="50", help="comma-separated, e.g. 1,10,50")
     parser.add_argument("--seconds", type=float, default=60, help="time cap per scenario")
     parser.add_argument("--model", default=None)
     parser.add_argument("--out", default=str(ROOT / "bench_results/service.json"))
@@ -126,18 +130,21 @@ def main() -> None:
     batches = [{"items": [{"id": f"B-{b}-{i}", "text": texts[(b * 100 + i) % len(texts)]} for i in range(100)]}
                for b in range(50)]
     results: dict = {"machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()},
-                     "concurrency": args.concurrency, "runs": []}
+                     "runs": []}
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
     for workers in [int(w) for w in args.workers.split(",")]:
         port = free_port()
         server = start_server(port, workers, args.model)
         try:
             url = f"http://{HOST}:{port}/v1/classify"
-            for name, bodies, count in (("single", singles, args.single), ("batch100", batches, args.batches)):
-                figures = asyncio.run(load(url, bodies, count, args.concurrency, args.seconds))
-                figures.update(scenario=name, workers=workers)
+            scenarios = [("single", singles, args.single, c) for c in concurrencies]
+            scenarios.append(("batch100", batches, args.batches, max(concurrencies)))
+            for name, bodies, count, concurrency in scenarios:
+                figures = asyncio.run(load(url, bodies, count, concurrency, args.seconds))
+                figures.update(scenario=name, workers=workers, concurrency=concurrency)
                 results["runs"].append(figures)
-                print(f"workers={workers} {name}: {figures['requests_per_s']} req/s, {figures['items_per_s']} "
-                      f"items/s, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
+                print(f"workers={workers} {name} x{concurrency} concurrent: {figures['requests_per_s']} req/s, "
+                      f"{figures['items_per_s']} items/s, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
                       f"errors {figures['errors']}", flush=True)
         finally:
             stop_server(server)

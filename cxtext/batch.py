@@ -1,0 +1,235 @@
+"""`cxtext label` at any size: a table in, the same table plus the label columns out.
+
+Every input row and column comes out, in order. CSV and Parquet stream in chunks, so memory stays flat;
+`jobs` worker processes each hold one model (and one pymorphy3 analyzer) for the whole run. Workers
+label texts without history; the parent then applies the repeat history in file order, so repeats
+across chunks are the same for any number of jobs.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from . import io
+from .errors import CxTextError, InputError
+
+__all__ = ["apply_history", "label_file", "label_frame", "predict_texts"]
+
+DEFAULT_CHUNK_SIZE = 20_000
+INPUT_SUFFIX = "_input"  # a user column named like a label column is kept as e.g. "group_input"
+
+_MODEL = None  # the model of this worker process, loaded once by _init_worker
+
+
+def _label_columns() -> list[str]:
+    from .classify import LABEL_COLUMNS
+
+    return LABEL_COLUMNS
+
+
+def _load(model):
+    """A loaded model from a model object, a model directory or None (the default model)."""
+    if model is None or isinstance(model, (str, os.PathLike)):
+        from .classify import load_model
+
+        return load_model(model)
+    return model
+
+
+def _failed_row(reason: str) -> dict:
+    return {"group": "", "group_name": "", "topics": "", "topic_names": "", "is_general": False,
+            "is_repeat": False, "confidence": 0.0, "needs_review": True, "status": f"error: {reason}"}
+
+
+def predict_texts(model, texts: list) -> pd.DataFrame:
+    """model.predict, but a chunk that raises is retried row by row and a failing row is marked, not lost."""
+    try:
+        return model.predict(texts)
+    except Exception:  # the model promises not to raise; if it does, keep every other row
+        rows = []
+        for text in texts:
+            try:
+                rows.append(model.predict([text]).iloc[0].to_dict())
+            except Exception as exc:  # noqa: BLE001 - the reason goes into the row's status
+                rows.append(_failed_row(type(exc).__name__))
+        return pd.DataFrame(rows, columns=_label_columns())
+
+
+def _init_worker(model_ref) -> None:
+    global _MODEL
+    _MODEL = _load(model_ref)
+
+
+def _predict_in_worker(texts: list) -> pd.DataFrame:
+    return predict_texts(_MODEL, texts)
+
+
+def _labelled_chunks(chunks: Iterable[pd.DataFrame], text_col: str, model, model_ref, jobs: int
+                     ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """(chunk, labels) pairs in input order; at most 2 chunks per worker in flight, so memory stays flat."""
+    if jobs <= 1:
+        for chunk in chunks:
+            yield chunk, predict_texts(model, chunk[text_col].tolist())
+        return
+    # fork (Linux): workers inherit the loaded model and warm lemma cache, nothing is pickled or reloaded
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method), initializer=_init_worker,
+                               initargs=(model if method == "fork" else model_ref,))
+    pending: deque = deque()
+    try:
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(_predict_in_worker, chunk[text_col].tolist())))
+            if len(pending) >= 2 * jobs:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+    except BrokenProcessPool as exc:
+        raise CxTextError(
+            "a worker process stopped unexpectedly (killed, out of memory, or it could not start); "
+            "no output was written. Run again with fewer --jobs or a smaller chunk size"
+        ) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def label_frame(frame: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """The input rows with the label columns appended (a clashing user column becomes NAME_input)."""
+    clash = {c: f"{c}{INPUT_SUFFIX}" for c in labels.columns if c in frame.columns}
+    out = frame.rename(columns=clash) if clash else frame.copy()
+    for col in labels.columns:
+        out[col] = labels[col].to_numpy()
+    return out
+
+
+def _check_paths(input, output) -> tuple[Path, Path]:
+    src, dst = Path(input), Path(output)
+    io._kind(dst, "output")
+    if not src.exists():
+        raise InputError(f"input file {src} not found; check the path (current folder: {Path.cwd()})")
+    if dst.exists() and dst.resolve() == src.resolve():
+        raise InputError(f"output {dst} is the input file; write the labels to another file")
+    return src, dst
+
+
+def label_file(input, output, *, text_col: str, id_col: str | None = None, customer_col: str | None = None,
+               time_col: str | None = None, model=None, jobs: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
+               quiet: bool = False, engine: str = "local", encoding: str | None = None, bom: bool | None = None,
+               sep: str | None = None) -> dict:
+    """Label every row of a CSV/.xlsx/.parquet file into `output` (format by extension); returns a summary.
+
+    `model` is a loaded model, a model directory or None (the default model). `customer_col` and
+    `time_col` together find repeats from contact history. CSV output keeps the input's delimiter and
+    encoding unless `sep`/`encoding` (e.g. "cp1251") say otherwise; `bom=True` adds a UTF-8 BOM for Excel.
+    """
+    if engine == "spark":
+        from .spark import label_file as spark_label_file
+
+        return spark_label_file(input, output, text_col=text_col, id_col=id_col, customer_col=customer_col,
+                                time_col=time_col, model_path=model, quiet=quiet)
+    if engine != "local":
+        raise InputError(f"engine '{engine}' is unknown; use 'local' or 'spark'")
+    if (customer_col is None) != (time_col is None):
+        raise InputError("repeats from history need both a customer column and a time column; "
+                         "pass both --customer-col and --time-col, or neither")
+    if int(jobs) < 1 or int(chunk_size) < 1:
+        raise InputError(f"jobs and chunk_size must be at least 1, got jobs={jobs}, chunk_size={chunk_size}")
+    src, dst = _check_paths(input, output)
+    started = time.perf_counter()
+    options = _output_options(src, dst, encoding, bom, sep)
+    chunks = _checked(io.iter_table(src, chunk_size), src, text_col, id_col, customer_col, time_col)
+    loaded = _load(model)
+    # workers load a model directory themselves; a model object is pickled once per worker
+    model_ref = model if model is None or isinstance(model, (str, os.PathLike)) else loaded
+    history = loaded.new_history() if customer_col else None
+    statuses: Counter = Counter()
+    failed_ids: list[str] = []
+    renamed: dict[str, str] = {}
+    bar = _progress(src, quiet)
+    try:
+        with io.open_writer(dst, **options) as writer:
+            for chunk, labels in _labelled_chunks(chunks, text_col, loaded, model_ref, int(jobs)):
+                if history is not None:
+                    apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
+                out = label_frame(chunk, labels)
+                renamed.update({c: f"{c}{INPUT_SUFFIX}" for c in labels.columns if c in chunk.columns})
+                writer.write(out)
+                counts = labels["status"].value_counts()
+                statuses.update({str(k): int(v) for k, v in counts.items()})
+                if id_col is not None and len(failed_ids) < 20:
+                    bad = labels["status"].astype(str).str.startswith("error")
+                    failed_ids += chunk.loc[bad.to_numpy(), id_col].astype(str).tolist()[:20 - len(failed_ids)]
+                bar.update(len(chunk))
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - started
+    rows = writer.info["rows"]
+    summary = {"rows": rows, "statuses": dict(statuses), "seconds": round(seconds, 3),
+               "rows_per_s": round(rows / seconds, 1) if seconds > 0 else None,
+               "output": str(dst), "input": str(src), "jobs": int(jobs), "engine": "local"}
+    summary.update({k: v for k, v in writer.info.items() if k not in summary and k != "rows"})
+    if renamed:
+        summary["renamed_columns"] = renamed
+    if failed_ids:
+        summary["failed_ids"] = failed_ids
+    return summary
+
+
+def apply_history(labels: pd.DataFrame, history, customer_ids: list, times: list) -> None:
+    """Repeats from contact history, in file order (the same rule model.predict applies with a history)."""
+    topics = [t.split(";") if isinstance(t, str) and t else [] for t in labels["topics"]]
+    from_history = history.mark(customer_ids, times, topics)
+    labels["is_repeat"] = [bool(a) or b for a, b in zip(labels["is_repeat"], from_history)]
+
+
+def _checked(chunks: Iterator[pd.DataFrame], src: Path, text_col, id_col, customer_col, time_col
+             ) -> Iterator[pd.DataFrame]:
+    """Chunks, with the asked-for columns checked now, on the first one (before any model is loaded)."""
+    first = next(chunks, None)
+    if first is None:
+        raise InputError(f"input file {src} has no header or rows; export the data again")
+    io.check_columns(first.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
+                                     "time-col": time_col}, src)
+    return itertools.chain([first], chunks)
+
+
+def _output_options(src: Path, dst: Path, encoding, bom, sep) -> dict:
+    if dst.suffix.lower() not in io.CSV_SUFFIXES:
+        return {}
+    found = io.sniff_csv(src) if src.suffix.lower() in io.CSV_SUFFIXES else None
+    if encoding is None:
+        encoding = "utf-8" if found is None or found.encoding.startswith("utf") else found.encoding
+    if bom is None:
+        bom = found is not None and found.encoding == "utf-8-sig"
+    if sep is None:
+        sep = "\t" if dst.suffix.lower() == ".tsv" else (found.sep if found else ",")
+    return {"encoding": encoding, "bom": bom, "sep": sep}
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(src: Path, quiet: bool):
+    """A tqdm bar with rows/s and ETA on a terminal; nothing in scripts or with quiet=True."""
+    if quiet or not sys.stderr.isatty():
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=io.count_rows(src), unit=" rows", unit_scale=True, file=sys.stderr,
+                dynamic_ncols=True, desc="labelling")

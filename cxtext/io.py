@@ -1,0 +1,465 @@
+"""Read and write tables (CSV, Excel, Parquet) the way CX exports arrive, and write output safely.
+
+CSV comes as UTF-8 (with or without BOM) or cp1251, with `,` `;` or tab: both are detected. Every
+column is read as text, so an id "00123" stays "00123". Output goes to a temporary file in the same
+folder and is renamed at the end: an interrupted run leaves no half-written file posing as complete.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = [
+    "CsvFormat", "TableWriter", "check_columns", "count_rows", "iter_table", "open_writer",
+    "read_table", "sniff_csv", "write_table",
+]
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+EXCEL_SUFFIXES = (".xlsx",)
+PARQUET_SUFFIXES = (".parquet", ".pq")
+SUFFIXES = CSV_SUFFIXES + EXCEL_SUFFIXES + PARQUET_SUFFIXES
+DELIMITERS = (",", ";", "\t")
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_CHARS = 32_767
+_SNIFF_BYTES = 1 << 20
+# First bytes of files that are often renamed to .csv by mistake.
+_MAGIC = {b"PK\x03\x04": "an Excel/zip file (save it as .xlsx)", b"PAR1": "a Parquet file (name it .parquet)",
+          b"%PDF": "a PDF document", b"\xd0\xcf\x11\xe0": "an old Excel .xls file (save it as .xlsx or CSV)"}
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """What `sniff_csv` found: the encoding to read with and the delimiter."""
+
+    encoding: str
+    sep: str
+
+
+def _kind(path: Path, role: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in EXCEL_SUFFIXES:
+        return "xlsx"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise InputError(
+        f"{role} file {path} has extension '{suffix or '(none)'}'; expected one of "
+        f"{', '.join(SUFFIXES)}; rename the file or convert it (an old .xls: save as .xlsx in Excel)"
+    )
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input file {path} not found; check the path (current folder: {Path.cwd()})")
+    if path.is_dir():
+        raise InputError(f"input {path} is a folder; pass a CSV, .xlsx or .parquet file")
+    if path.stat().st_size == 0:
+        raise InputError(f"input file {path} is empty (0 bytes); export the data again")
+    return path
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        # final=False: the sample may end in the middle of a multi-byte letter
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _looks_like_text(text: str) -> bool:
+    """cp1251 decodes almost any byte, so check that the result reads as Russian/Latin text."""
+    if not text:
+        return True
+    good = sum(ch.isalnum() or ch.isspace() or ch in ",.;:!?\"'()-–—«»№%/\\@#&*+=_<>[]{}|$€₽" for ch in text)
+    return good / len(text) > 0.9
+
+
+def sniff_csv(path: str | os.PathLike, encoding: str | None = None) -> CsvFormat:
+    """Detect the encoding (utf-8, utf-8 with BOM, cp1251) and delimiter (, ; tab) of a CSV file."""
+    path = _existing(path)
+    with open(path, "rb") as f:
+        sample = f.read(_SNIFF_BYTES)
+    for magic, what in _MAGIC.items():
+        if sample.startswith(magic):
+            raise InputError(f"input file {path} is not a CSV: it looks like {what}")
+    if b"\x00" in sample[:65536]:
+        raise InputError(
+            f"input file {path} contains binary bytes (NUL), not text; it may be UTF-16 or not a table: "
+            "save it from Excel as 'CSV UTF-8' or pass an .xlsx file"
+        )
+    if encoding is None:
+        if sample.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif _decodes(sample, "utf-8"):
+            encoding = "utf-8"
+        elif _looks_like_text(sample.decode("cp1251", errors="replace")):
+            encoding = "cp1251"
+        else:
+            raise InputError(
+                f"input file {path} is neither UTF-8 nor cp1251 text (undecodable bytes); "
+                "save it as 'CSV UTF-8' or pass its encoding explicitly"
+            )
+    text = sample.decode(encoding, errors="replace")
+    if not text.strip():
+        raise InputError(f"input file {path} has no rows (only blank space); export the data again")
+    return CsvFormat(encoding=encoding, sep=_sniff_sep(text))
+
+
+def _sniff_sep(text: str) -> str:
+    """The delimiter that splits the first lines into the most columns, consistently."""
+    lines = text.splitlines()[:50]
+    if len(text) >= _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    best, best_score = ",", (0.0, 1)
+    for sep in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+        except csv.Error:
+            continue
+        rows = [r for r in rows if r]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(r) == width for r in rows) / len(rows), width)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _csv_kwargs(fmt: CsvFormat) -> dict:
+    # keep_default_na=False: a comment "NA" or "null" is text, and an empty cell stays ""
+    return dict(sep=fmt.sep, encoding=fmt.encoding, dtype=str, keep_default_na=False, na_filter=False,
+                engine="c")
+
+
+def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
+    if isinstance(exc, UnicodeDecodeError):
+        other = "cp1251" if fmt.encoding.startswith("utf") else "utf-8"
+        return InputError(
+            f"input file {path} is not valid {fmt.encoding} further down ({exc.reason} at byte "
+            f"{exc.start} of a block); the file mixes encodings: re-save it in one encoding "
+            f"or pass encoding='{other}'"
+        )
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return InputError(f"input file {path} has no header row; export the data again with a header")
+    sep = {"\t": "tab"}.get(fmt.sep, fmt.sep)
+    return InputError(
+        f"input file {path} could not be read as CSV with delimiter '{sep}': {exc}. "
+        "Usually a text cell holds the delimiter or a line break without quotes: export with quoting, "
+        "or save as .xlsx"
+    )
+
+
+def read_table(path: str | os.PathLike, *, encoding: str | None = None, sep: str | None = None) -> pd.DataFrame:
+    """The whole table as text columns (CSV, .xlsx) or Parquet's own types."""
+    frames = list(iter_table(path, chunksize=None, encoding=encoding, sep=sep))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encoding: str | None = None,
+               sep: str | None = None) -> Iterator[pd.DataFrame]:
+    """Chunks of at most `chunksize` rows (CSV and Parquet stream; .xlsx is read whole, then cut)."""
+    path = _existing(path)
+    kind = _kind(path, "input")
+    if kind == "csv":
+        yield from _iter_csv(path, chunksize, encoding, sep)
+    elif kind == "parquet":
+        yield from _iter_parquet(path, chunksize)
+    else:
+        frame = _read_xlsx(path)
+        step = chunksize or max(len(frame), 1)
+        for start in range(0, max(len(frame), 1), step):
+            yield frame.iloc[start:start + step].reset_index(drop=True)
+
+
+def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str | None) -> Iterator[pd.DataFrame]:
+    fmt = sniff_csv(path, encoding)
+    if sep is not None:
+        fmt = CsvFormat(fmt.encoding, sep)
+    try:
+        if chunksize is None:
+            yield pd.read_csv(path, **_csv_kwargs(fmt))
+            return
+        with pd.read_csv(path, chunksize=chunksize, **_csv_kwargs(fmt)) as reader:
+            for chunk in reader:
+                yield chunk
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise _csv_error(path, fmt, exc) from exc
+
+
+def _iter_parquet(path: Path, chunksize: int | None) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"input file {path} is not a readable Parquet file ({exc}); export it again") from exc
+    with file:
+        if file.metadata.num_rows == 0:
+            yield file.schema_arrow.empty_table().to_pandas()
+            return
+        for batch in file.iter_batches(batch_size=chunksize or file.metadata.num_rows):
+            yield batch.to_pandas()
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    import zipfile
+
+    try:
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl")
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(
+            f"input file {path} is not a readable .xlsx workbook ({exc}); open it in Excel and save as .xlsx"
+        ) from exc
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def count_rows(path: str | os.PathLike) -> int | None:
+    """Row count for a progress bar: exact for Parquet, an estimate (lines - 1) for CSV."""
+    path = Path(path)
+    kind = _kind(path, "input")
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    if kind == "csv":
+        lines, last = 0, b"\n"
+        with open(path, "rb") as f:
+            while block := f.read(1 << 22):
+                lines += block.count(b"\n")
+                last = block[-1:]
+        return max(lines + (last != b"\n") - 1, 0)
+    return None
+
+
+def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: str | os.PathLike = "") -> None:
+    """Raise InputError when a wanted column is missing, naming the columns and the fix.
+
+    `wanted` maps an option name (e.g. "text-col") to the column asked for (None = not asked).
+    """
+    columns = [str(c) for c in columns]
+    where = f" in {path}" if path else ""
+    for option, name in wanted.items():
+        if name is None or name in columns:
+            continue
+        if len(columns) == 1 and any(d in columns[0] for d in DELIMITERS):
+            found = next(d for d in (";", ",", "\t") if d in columns[0])
+            raise InputError(
+                f"column '{name}' not found{where}: the file was read as one column named "
+                f"'{columns[0][:80]}', so its delimiter is probably '{found}' rather than the one detected; "
+                f"pass the delimiter explicitly (sep='{found}') or re-save the file with one delimiter"
+            )
+        close = [c for c in columns if c.strip().lower() == name.strip().lower()]
+        hint = close[0] if close else (columns[0] if columns else "NAME")
+        raise InputError(
+            f"column '{name}' not found{where}; columns are: {', '.join(columns)}; pass --{option} {hint}"
+        )
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _text_cell(value) -> object:
+    """A label value as CSV/Excel shows it: lists joined with '; ', missing as empty."""
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy arrays from Parquet lists
+        value = value.tolist()
+        return "; ".join(str(v) for v in value) if isinstance(value, list) else value
+    return value
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists become '; '-joined text so CSV and Excel show them readably."""
+    out = None
+    for col in frame.columns:
+        series = frame[col]
+        if series.dtype == object and series.map(lambda v: isinstance(v, (list, tuple)) or hasattr(v, "tolist")).any():
+            out = frame.copy() if out is None else out
+            out[col] = series.map(_text_cell)
+    return frame if out is None else out
+
+
+class TableWriter:
+    """Writes chunks to a temporary file beside `path`; `commit()` renames it into place.
+
+    Use as a context manager: on an exception the temporary file is removed and `path` is untouched.
+    `info` reports what the reader of the output should know (characters replaced for cp1251, cells
+    cut to Excel's limit).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, encoding: str = "utf-8", bom: bool = False,
+                 sep: str = ","):
+        self.path = Path(path)
+        self.kind = _kind(self.path, "output")
+        self.encoding = encoding
+        self.bom = bom
+        self.sep = sep
+        self.info: dict = {"output": str(self.path), "format": self.kind, "rows": 0}
+        if self.kind == "csv":
+            codecs.lookup(encoding)  # LookupError for a misspelt encoding, before any work
+            self.info.update(encoding=encoding + ("-sig" if bom and encoding.lower() in ("utf-8", "utf8") else ""),
+                             sep=sep, replaced_chars=0)
+        if self.kind == "xlsx":
+            self.info["cut_cells"] = 0
+        if not self.path.parent.exists():
+            raise InputError(f"output folder {self.path.parent} does not exist; create it or choose another path")
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the output gets the usual mode
+        self._handle = None
+        self._columns: list[str] | None = None
+        self._done = False
+
+    def __enter__(self) -> "TableWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self._columns is None:
+            self._columns = [str(c) for c in frame.columns]
+            self._open(frame)
+        getattr(self, f"_write_{self.kind}")(frame)
+        self.info["rows"] += len(frame)
+
+    def _open(self, frame: pd.DataFrame) -> None:
+        if self.kind == "csv":
+            self._handle = open(self._tmp, "wb")
+            if self.bom and self.encoding.lower() in ("utf-8", "utf8"):
+                self._handle.write(codecs.BOM_UTF8)
+            self._write_csv(frame.iloc[:0], header=True)
+        elif self.kind == "xlsx":
+            import xlsxwriter
+
+            # strings stay strings: "=СУММ(A1)" or "+7 999..." from a customer is never a formula
+            self._handle = xlsxwriter.Workbook(str(self._tmp), {
+                "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                "strings_to_numbers": False, "nan_inf_to_errors": True})
+            self._sheet = self._handle.add_worksheet("labels")
+            self._sheet.write_row(0, 0, self._columns, self._handle.add_format({"bold": True}))
+            self._sheet.freeze_panes(1, 0)
+        # parquet opens on the first write, once the schema is known
+
+    def _write_csv(self, frame: pd.DataFrame, header: bool = False) -> None:
+        text = _flat(frame).to_csv(sep=self.sep, index=False, header=header, lineterminator="\n")
+        try:
+            data = text.encode(self.encoding)
+        except UnicodeEncodeError:
+            # emoji and other letters cp1251 lacks become '?', and the summary counts them
+            data = text.encode(self.encoding, errors="replace")
+            self.info["replaced_chars"] += len(text) - len(text.encode(self.encoding, errors="ignore").decode(self.encoding))
+        self._handle.write(data)
+
+    def _write_xlsx(self, frame: pd.DataFrame) -> None:
+        start = self.info["rows"] + 1
+        if start + len(frame) > EXCEL_MAX_ROWS:
+            raise InputError(
+                f"output {self.path} would have more than {EXCEL_MAX_ROWS - 1:,} rows, Excel's limit; "
+                "write .csv or .parquet instead"
+            )
+        sheet = self._sheet
+        for r, row in enumerate(_flat(frame).itertuples(index=False, name=None)):
+            for c, value in enumerate(row):
+                if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+                    continue
+                if isinstance(value, str):
+                    if len(value) > EXCEL_MAX_CHARS:
+                        self.info["cut_cells"] += 1
+                        value = value[:EXCEL_MAX_CHARS]
+                    sheet.write_string(start + r, c, value)
+                elif isinstance(value, (bool, int, float)) or hasattr(value, "dtype"):
+                    sheet.write(start + r, c, value.item() if hasattr(value, "item") else value)
+                else:
+                    sheet.write_string(start + r, c, str(value))
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._handle is None:
+            # an all-empty column in the first chunk would fix its type as null: make it text
+            schema = pa.schema([
+                f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema
+            ]).remove_metadata()
+            self._handle = pq.ParquetWriter(self._tmp, schema)
+        schema = self._handle.schema
+        if not table.schema.equals(schema, check_metadata=False):
+            try:
+                table = table.select(schema.names).cast(schema)
+            except (pa.ArrowException, KeyError) as exc:
+                raise InputError(
+                    f"a later chunk of the data has different column types than the first ({exc}); "
+                    "make the column types consistent or write CSV"
+                ) from exc
+        self._handle.write_table(table)
+
+    def commit(self) -> dict:
+        """Finish the file and move it into place; returns `info`."""
+        if self._done:
+            return self.info
+        try:
+            if self._columns is None:
+                raise InputError(f"nothing was written to {self.path}: the input had no header or rows")
+            if self.kind == "xlsx":
+                self._handle.close()
+            elif self._handle is not None:
+                self._handle.close()
+                if self.kind == "csv":
+                    with open(self._tmp, "rb") as f:
+                        os.fsync(f.fileno())
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        return self.info
+
+    def abort(self) -> None:
+        """Drop the temporary file; the output path keeps whatever it had before."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            if self._handle is not None:
+                self._handle.close()
+        except Exception:  # closing a half-written workbook may fail; the file is discarded anyway
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+
+def open_writer(path: str | os.PathLike, *, encoding: str = "utf-8", bom: bool = False,
+                sep: str = ",") -> TableWriter:
+    """A TableWriter for CSV (utf-8 or cp1251, optional BOM), .xlsx or .parquet, chosen by extension."""
+    return TableWriter(path, encoding=encoding, bom=bom, sep=sep)
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, **options) -> dict:
+    """Write a whole table safely (temporary file + rename); returns the writer's info."""
+    with open_writer(path, **options) as writer:
+        writer.write(frame)
+    return writer.info

@@ -1,0 +1,177 @@
+"""The labelling of `cxtext label` as a Spark job: `label(df, text_col)` adds the label columns.
+
+Rows are labelled with `mapInPandas`, a whole Arrow batch per `model.predict` call. The model directory
+is shipped once with `SparkContext.addFile` and loaded once per executor Python process (cached in
+`_MODELS`; Spark reuses its Python workers), never per row. Repeats from contact history are found per
+customer in time order (`groupBy(customer).applyInPandas`), the rule `RepeatHistory` applies to a
+time-sorted file.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = ["label", "label_file"]
+
+_MODELS: dict = {}  # model key -> loaded model, one per executor Python process
+_ROW = "__cxtext_row"
+_LABEL_TYPES = {"group": "string", "group_name": "string", "topics": "string", "topic_names": "string",
+                "is_general": "boolean", "is_repeat": "boolean", "confidence": "double",
+                "needs_review": "boolean", "status": "string"}
+
+
+def _require_pyspark():
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise InputError("engine 'spark' needs pyspark: pip install 'cxtext[spark]' (and Java 17+)") from exc
+
+
+def _model(key: str | None):
+    """The model for `key` in this process: None = the default model, else a file shipped by addFile."""
+    if key not in _MODELS:
+        from .classify import load_model
+
+        if key is None:
+            path = None
+        else:
+            from pyspark import SparkFiles
+
+            path = SparkFiles.get(key)
+        _MODELS[key] = load_model(path)
+    return _MODELS[key]
+
+
+def _ship(spark, model_path) -> str | None:
+    """Send a model directory (local or a cluster URI) to every executor once; returns its SparkFiles name."""
+    if model_path is None:
+        return None
+    path = str(model_path)
+    if "://" not in path:
+        local = Path(path)
+        if not (local / "model.json").exists():
+            raise InputError(f"no cxtext model in {local}: expected model.json and model.npz there; "
+                             "pass the directory written by `cxtext train`")
+        path = str(local.resolve())
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    added = {Path(p).name for p in spark.sparkContext.listFiles} if hasattr(spark.sparkContext, "listFiles") else set()
+    if name not in added:
+        spark.sparkContext.addFile(path, recursive=True)
+    return name
+
+
+def _label_batches(batches, *, text_col: str, key: str | None):
+    from .batch import label_frame, predict_texts
+
+    model = _model(key)
+    for frame in batches:
+        yield label_frame(frame, predict_texts(model, frame[text_col].tolist()))
+
+
+def _repeats_of_customer(frame: pd.DataFrame, *, customer_col: str, time_col: str, window_days: int
+                         ) -> pd.DataFrame:
+    from .batch import apply_history
+    from .repeats import RepeatHistory
+
+    apply_history(frame, RepeatHistory(window_days=window_days), frame[customer_col].tolist(),
+                   frame[time_col].tolist())
+    return frame
+
+
+def _schema(df, renamed: dict[str, str]):
+    from pyspark.sql.types import StructField, StructType, _parse_datatype_string
+
+    fields = [StructField(renamed.get(f.name, f.name), f.dataType, f.nullable) for f in df.schema.fields]
+    fields += [StructField(name, _parse_datatype_string(kind), True) for name, kind in _LABEL_TYPES.items()]
+    return StructType(fields)
+
+
+def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | None = None,
+          time_col: str | None = None, model_path=None):
+    """A Spark DataFrame: every row and column of `df` plus the label columns of `cxtext label`.
+
+    `model_path`: None for the default model (cxtext installed on the executors), else a model directory
+    on the driver or a cluster URI (hdfs://, s3a://), shipped once per executor.
+    """
+    from pyspark.sql import functions as F
+
+    from . import io
+
+    io.check_columns(df.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
+                                  "time-col": time_col})
+    if (customer_col is None) != (time_col is None):
+        raise InputError("repeats from history need both a customer column and a time column; pass both or neither")
+    spark = df.sparkSession
+    key = _ship(spark, model_path)
+    renamed = {c: f"{c}_input" for c in _LABEL_TYPES if c in df.columns}
+    if customer_col is None:
+        return df.mapInPandas(functools.partial(_label_batches, text_col=text_col, key=key), _schema(df, renamed))
+    window = _model(key).taxonomy_.repeat_window_days  # on the driver; SparkFiles serves it here too
+    numbered = df.withColumn(_ROW, F.monotonically_increasing_id())
+    labelled = numbered.mapInPandas(functools.partial(_label_batches, text_col=text_col, key=key),
+                                    _schema(numbered, renamed))
+    has_customer = F.col(customer_col).isNotNull() & (F.trim(F.col(customer_col).cast("string")) != "")
+    marked = labelled.filter(has_customer).groupBy(customer_col).applyInPandas(
+        functools.partial(_repeats_of_customer, customer_col=customer_col, time_col=time_col, window_days=window),
+        labelled.schema)
+    together = marked.unionByName(labelled.filter(~has_customer | F.col(customer_col).isNull()))
+    return together.orderBy(_ROW).drop(_ROW)
+
+
+def _session():
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    # a local session needs its Python workers to be this interpreter (with pandas, pyarrow, cxtext)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("cxtext-label")
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # set by spark-submit, which brings its own master
+        builder = builder.master("local[*]")
+    return builder.getOrCreate()
+
+
+def label_file(input, output, *, text_col: str, id_col: str | None = None, customer_col: str | None = None,
+               time_col: str | None = None, model_path=None, quiet: bool = False, spark=None,
+               mode: str = "errorifexists") -> dict:
+    """Label a Parquet (or CSV) file or folder, local or on a cluster path, into a Parquet folder.
+
+    Spark writes `output` through its commit protocol: parts appear only when the job succeeds, and
+    `_SUCCESS` marks a complete output. Returns the same summary as `cxtext.batch.label_file`.
+    """
+    _require_pyspark()
+    started = time.perf_counter()
+    spark = spark or _session()
+    src = str(input)
+    if "://" not in src and not Path(src).exists():
+        raise InputError(f"input {src} not found; check the path (current folder: {Path.cwd()})")
+    if src.lower().rstrip("/").endswith((".csv", ".tsv", ".txt")):
+        sep = ","
+        if "://" not in src and Path(src).is_file():
+            from .io import sniff_csv
+
+            found = sniff_csv(src)
+            sep, encoding = found.sep, found.encoding.replace("utf-8-sig", "utf-8")
+        else:
+            encoding = "utf-8"
+        df = spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False, multiLine=True,
+                            escape='"')
+    else:
+        df = spark.read.parquet(src)
+    out = label(df, text_col, id_col=id_col, customer_col=customer_col, time_col=time_col, model_path=model_path)
+    out.write.mode(mode).parquet(str(output))
+    written = spark.read.parquet(str(output))
+    statuses = {row["status"]: int(row["count"]) for row in written.groupBy("status").count().collect()}
+    rows = sum(statuses.values())
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "statuses": statuses, "seconds": round(seconds, 3),
+            "rows_per_s": round(rows / seconds, 1) if seconds > 0 else None, "output": str(output),
+            "input": src, "engine": "spark", "format": "parquet"}

@@ -1,0 +1,201 @@
+"""`cxtext label` on files: every row and column kept in order, bad rows marked, same result for any jobs."""
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from cxtext import io
+from cxtext.batch import label_file
+from cxtext.classify import LABEL_COLUMNS, load_model
+from cxtext.errors import CxTextError, InputError
+
+TEXTS = [
+    "не могу дозвониться до колл-центра уже час",
+    "Спасибо оператору Анне, всё быстро решили 👍",
+    "верните деньги за смс-информирование, я его не подключал",
+    "",
+    "   ",
+    "как поменять тариф на Премиум?",
+    "NA",
+    "приложение вылетает после обновления",
+    "=СУММ(A1:A9) норм",
+    "заблокируйте карту, потерял",
+]
+
+
+@pytest.fixture(scope="session")
+def model():
+    return load_model()  # the default model that ships with cxtext
+
+
+@pytest.fixture()
+def survey():
+    return pd.DataFrame({
+        "id": [f"{i:05d}" for i in range(len(TEXTS))],
+        "comment": TEXTS,
+        "score": [str(i % 11) for i in range(len(TEXTS))],
+    })
+
+
+def _csv(path, frame, sep=";", encoding="cp1251"):
+    path.write_bytes(frame.to_csv(index=False, sep=sep).encode(encoding, errors="replace"))
+    return path
+
+
+def test_cp1251_semicolon_csv_in_and_out_keeps_every_row_column_and_order(tmp_path, model, survey):
+    src = _csv(tmp_path / "survey.csv", survey)
+    summary = label_file(src, tmp_path / "labels.csv", text_col="comment", id_col="id", model=model, quiet=True)
+    assert io.sniff_csv(tmp_path / "labels.csv").encoding == "cp1251"
+    assert io.sniff_csv(tmp_path / "labels.csv").sep == ";"
+    out = io.read_table(tmp_path / "labels.csv")
+    assert list(out.columns) == ["id", "comment", "score"] + LABEL_COLUMNS
+    assert out["id"].tolist() == survey["id"].tolist()  # "00001" stays "00001", order kept
+    assert out["score"].tolist() == survey["score"].tolist()
+    assert summary["rows"] == len(TEXTS) and sum(summary["statuses"].values()) == len(TEXTS)
+    assert summary["output"] == str(tmp_path / "labels.csv")
+    assert {"seconds", "rows_per_s"} <= set(summary)
+
+
+def test_labels_equal_the_model_and_bad_rows_are_marked_not_dropped(tmp_path, model, survey):
+    label_file(_csv(tmp_path / "s.csv", survey, sep=",", encoding="utf-8"), tmp_path / "o.parquet",
+               text_col="comment", model=model, quiet=True)
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    expected = model.predict(TEXTS)
+    pd.testing.assert_frame_equal(out[LABEL_COLUMNS].reset_index(drop=True), expected, check_dtype=False)
+    assert out.loc[3, "status"] == "empty text" and out.loc[4, "status"] == "empty text"
+    assert out.loc[8, "comment"] == "=СУММ(A1:A9) норм"
+
+
+def test_null_and_huge_texts_in_parquet_get_a_status(tmp_path, model):
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "text": [None, "ужасно " * 50_000, "норм"]})
+    frame.to_parquet(tmp_path / "in.parquet")
+    summary = label_file(tmp_path / "in.parquet", tmp_path / "out.parquet", text_col="text", model=model,
+                         quiet=True)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert out["id"].tolist() == ["a", "b", "c"]
+    assert out["status"].tolist()[:2] == ["not text", "truncated"]
+    assert summary["statuses"]["truncated"] == 1
+
+
+def test_xlsx_in_and_out(tmp_path, model, survey):
+    io.write_table(survey, tmp_path / "in.xlsx")
+    label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", text_col="comment", model=model, quiet=True)
+    out = io.read_table(tmp_path / "out.xlsx")
+    assert out["id"].tolist() == survey["id"].tolist()
+    assert out["comment"].tolist()[8] == "=СУММ(A1:A9) норм"
+    assert list(out.columns)[-len(LABEL_COLUMNS):] == LABEL_COLUMNS
+
+
+def _contacts() -> pd.DataFrame:
+    # customer c1 asks about reachability on day 1 and again on day 5, three chunks apart
+    rows = [("c1", "2024-03-01 10:00", "не дозвониться до колл-центра, час на линии")]
+    rows += [(f"x{i}", f"2024-03-0{1 + i % 3} 12:00", TEXTS[i % len(TEXTS)]) for i in range(12)]
+    rows += [("c1", "2024-03-05 09:00", "снова час жду ответа оператора на линии, не дозвониться")]
+    rows += [("c2", "2024-03-06 09:00", "не дозвониться до колл-центра, час на линии")]
+    return pd.DataFrame(rows, columns=["customer", "created", "text"]).assign(
+        id=lambda f: [f"{i:03d}" for i in range(len(f))])
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_repeats_from_history_are_found_across_chunks_for_any_jobs(tmp_path, model, jobs):
+    frame = _contacts()
+    io.write_table(frame, tmp_path / "in.csv")
+    label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", customer_col="customer",
+               time_col="created", model=model, jobs=jobs, chunk_size=4, quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert out["id"].tolist() == frame["id"].tolist()
+    assert "reachability" in out["topics"].iloc[0] and "reachability" in out["topics"].iloc[13]
+    assert out["is_repeat"].tolist()[13] == "True"  # c1's second contact, in another chunk
+    assert out["is_repeat"].tolist()[14] == "False"  # c2 is someone else
+
+    whole = model.predict(frame["text"], customer_ids=frame["customer"], times=frame["created"])
+    assert out["is_repeat"].tolist() == whole["is_repeat"].astype(str).tolist()
+
+
+def test_two_jobs_give_the_same_file_as_one(tmp_path, model):
+    frame = pd.DataFrame({"id": [f"{i:04d}" for i in range(300)], "text": [TEXTS[i % 10] for i in range(300)]})
+    io.write_table(frame, tmp_path / "in.csv")
+    for jobs in (1, 2):
+        label_file(tmp_path / "in.csv", tmp_path / f"out{jobs}.csv", text_col="text", model=model, jobs=jobs,
+                   chunk_size=37, quiet=True)
+    assert (tmp_path / "out1.csv").read_bytes() == (tmp_path / "out2.csv").read_bytes()
+
+
+def test_user_columns_named_like_labels_are_kept(tmp_path, model):
+    frame = pd.DataFrame({"text": ["спасибо"], "status": ["VIP"], "group": ["retail"]})
+    io.write_table(frame, tmp_path / "in.csv")
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=model, quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert out.loc[0, "status_input"] == "VIP" and out.loc[0, "group_input"] == "retail"
+    assert out.loc[0, "status"] == "ok"
+    assert summary["renamed_columns"] == {"group": "group_input", "status": "status_input"}
+
+
+def test_missing_column_is_reported_before_any_work(tmp_path, survey):
+    src = _csv(tmp_path / "s.csv", survey)
+    with pytest.raises(InputError, match="column 'text' not found .*columns are: id, comment, score"):
+        label_file(src, tmp_path / "o.csv", text_col="text", model="/nonexistent/model")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_output_cannot_overwrite_the_input(tmp_path, survey):
+    src = _csv(tmp_path / "s.csv", survey)
+    with pytest.raises(InputError, match="is the input file"):
+        label_file(src, src, text_col="comment")
+
+
+class _FailsOnSomeRows:
+    """A model that breaks its promise: it raises on one text (and on any batch holding it)."""
+
+    def __init__(self, model, bad: str, error: type[BaseException] = ValueError):
+        self.model, self.bad, self.error = model, bad, error
+
+    def predict(self, texts, **kwargs):
+        texts = list(texts)
+        if self.bad in texts:
+            raise self.error(f"cannot label {self.bad!r}")
+        return self.model.predict(texts, **kwargs)
+
+    def new_history(self):
+        return self.model.new_history()
+
+
+def test_a_row_the_model_cannot_label_is_kept_and_marked(tmp_path, model, survey):
+    src = _csv(tmp_path / "s.csv", survey)
+    summary = label_file(src, tmp_path / "o.csv", text_col="comment", id_col="id", quiet=True,
+                         model=_FailsOnSomeRows(model, TEXTS[5]))
+    out = io.read_table(tmp_path / "o.csv")
+    assert len(out) == len(TEXTS)
+    assert out.loc[5, "status"] == "error: ValueError" and out.loc[5, "needs_review"] == "True"
+    assert out.loc[6, "status"] == "ok"
+    assert summary["failed_ids"] == ["00005"]
+
+
+def test_a_crash_mid_run_leaves_no_output_posing_as_complete(tmp_path, model):
+    frame = pd.DataFrame({"text": [TEXTS[i % 10] for i in range(40)]})
+    io.write_table(frame, tmp_path / "in.csv")
+    (tmp_path / "out.csv").write_text("yesterday's labels", encoding="utf-8")
+    crashing = _FailsOnSomeRows(model, TEXTS[7], error=KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=crashing, chunk_size=5,
+                   quiet=True)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "yesterday's labels"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+
+
+class _KillsItsWorker(_FailsOnSomeRows):
+    def predict(self, texts, **kwargs):
+        if self.bad in list(texts):
+            os._exit(9)  # as if the OOM killer took the worker
+        return self.model.predict(texts, **kwargs)
+
+
+def test_a_killed_worker_fails_the_run_cleanly(tmp_path, model):
+    frame = pd.DataFrame({"text": [TEXTS[i % 10] for i in range(40)]})
+    io.write_table(frame, tmp_path / "in.csv")
+    with pytest.raises(CxTextError, match="worker process stopped"):
+        label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", jobs=2, chunk_size=5,
+                   model=_KillsItsWorker(model, TEXTS[7]), quiet=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

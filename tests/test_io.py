@@ -1,0 +1,161 @@
+"""Reading what CX exports look like, and writing output that is safe to open and never half-written."""
+from __future__ import annotations
+
+import codecs
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from cxtext import io
+from cxtext.errors import InputError
+
+ROWS = pd.DataFrame({
+    "id": ["00123", "007", "42"],
+    "text": ["Не работает приложение, ужас", "много; текста\nв две строки", "NA"],
+    "score": ["5", "", "10"],
+})
+
+
+def _write(path, frame, sep, encoding):
+    path.write_bytes(frame.to_csv(index=False, sep=sep).encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_csv_encoding_and_delimiter_are_detected_and_ids_stay_text(tmp_path, encoding, sep):
+    path = _write(tmp_path / "in.csv", ROWS, sep, encoding)
+    found = io.sniff_csv(path)
+    assert (found.encoding, found.sep) == (encoding, sep)
+    frame = io.read_table(path)
+    # "00123" is not 123, "NA" is a comment, an empty score is "" and not NaN
+    assert frame.astype(object).to_dict("records") == ROWS.to_dict("records")
+
+
+def test_csv_streams_in_chunks_that_add_up_to_the_file(tmp_path):
+    frame = pd.DataFrame({"id": [f"{i:05d}" for i in range(1000)], "text": ["ок"] * 1000})
+    path = _write(tmp_path / "big.csv", frame, ";", "cp1251")
+    chunks = list(io.iter_table(path, chunksize=300))
+    assert [len(c) for c in chunks] == [300, 300, 300, 100]
+    assert pd.concat(chunks, ignore_index=True).astype(object).equals(frame.astype(object))
+    assert io.count_rows(path) == 1000
+
+
+def test_parquet_streams_in_chunks_and_keeps_its_types(tmp_path):
+    frame = pd.DataFrame({"id": ["001", "002", "003"], "n": [1, 2, 3], "text": ["а", None, "в"]})
+    frame.to_parquet(tmp_path / "in.parquet")
+    chunks = list(io.iter_table(tmp_path / "in.parquet", chunksize=2))
+    assert [len(c) for c in chunks] == [2, 1]
+    whole = pd.concat(chunks, ignore_index=True)
+    assert whole["id"].tolist() == ["001", "002", "003"] and whole["n"].tolist() == [1, 2, 3]
+    assert io.count_rows(tmp_path / "in.parquet") == 3
+
+
+def test_xlsx_reads_every_column_as_text(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "text", "score"])
+    sheet.append(["00123", "Спасибо", 10])
+    book.save(tmp_path / "in.xlsx")
+    frame = io.read_table(tmp_path / "in.xlsx")
+    assert frame.to_dict("records") == [{"id": "00123", "text": "Спасибо", "score": "10"}]
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("missing.csv", None, "not found"),
+    ("data.xls", b"x", "extension '.xls'"),
+    ("data.json", b"{}", "extension '.json'"),
+    ("empty.csv", b"", "empty"),
+    ("blank.csv", b"\n \n", "no rows"),
+    ("zip.csv", b"PK\x03\x04" + b"\x00" * 100, "Excel/zip"),
+    ("nul.csv", "id,text\n1,привет\n".encode("utf-16"), "binary"),
+    ("junk.csv", bytes(range(1, 32)) * 50 + bytes(range(128, 256)) * 5, "neither UTF-8 nor cp1251"),
+    ("broken.xlsx", b"not a workbook", "not a readable .xlsx"),
+    ("broken.parquet", b"not parquet", "not a readable Parquet"),
+])
+def test_bad_input_files_say_what_is_wrong(tmp_path, name, content, expected):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=expected):
+        io.read_table(path)
+
+
+def test_encoding_that_changes_further_down_the_file_is_named(tmp_path):
+    good = "id,text\n" + "1,привет\n" * 200_000  # past the sniffed first megabyte
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(good.encode("utf-8") + "2,пока\n".encode("cp1251"))
+    with pytest.raises(InputError, match="encoding='cp1251'"):
+        list(io.iter_table(path, chunksize=50_000))
+
+
+def test_missing_column_lists_the_columns_and_the_option():
+    with pytest.raises(InputError) as err:
+        io.check_columns(["id", "text", "score"], {"text-col": "comment"}, "in.csv")
+    assert str(err.value) == (
+        "column 'comment' not found in in.csv; columns are: id, text, score; pass --text-col id")
+    with pytest.raises(InputError, match="pass --text-col Text"):
+        io.check_columns(["id", "Text"], {"text-col": "text"})
+
+
+def test_wrong_delimiter_is_recognised_from_a_single_column(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("id;text\n1;привет\n", encoding="utf-8")
+    frame = io.read_table(path, sep=",")
+    with pytest.raises(InputError, match="delimiter is probably ';'"):
+        io.check_columns(frame.columns, {"text-col": "text"}, path)
+
+
+def test_csv_output_cp1251_replaces_emoji_and_counts_them(tmp_path):
+    frame = pd.DataFrame({"id": ["01"], "text": ["Супер 👍 спасибо 😊"]})
+    info = io.write_table(frame, tmp_path / "out.csv", encoding="cp1251", sep=";")
+    assert info["replaced_chars"] == 2
+    assert (tmp_path / "out.csv").read_bytes().decode("cp1251") == "id;text\n01;Супер ? спасибо ?\n"
+
+
+def test_csv_output_with_bom_for_excel(tmp_path):
+    io.write_table(ROWS, tmp_path / "out.csv", bom=True)
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(codecs.BOM_UTF8)
+    assert io.read_table(tmp_path / "out.csv").astype(object).to_dict("records") == ROWS.to_dict("records")
+
+
+def test_excel_output_keeps_formula_like_text_as_text(tmp_path):
+    texts = ["=HYPERLINK(\"http://evil\",\"жми\")", "+7 999 123-45-67", "-плохо", "@all помогите", "ok"]
+    frame = pd.DataFrame({"id": [f"{i:03d}" for i in range(5)], "text": texts, "topics": [["a", "b"]] * 5})
+    io.write_table(frame, tmp_path / "out.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx").active
+    rows = list(sheet.iter_rows(min_row=2, values_only=False))
+    assert [r[1].value for r in rows] == texts
+    assert all(r[1].data_type == "s" for r in rows)  # a string cell, never a formula
+    assert rows[0][0].value == "000" and rows[0][2].value == "a; b"
+
+
+def test_parquet_output_round_trips(tmp_path):
+    frame = pd.DataFrame({"id": ["001", "002"], "text": [None, "x"], "ok": [True, False]})
+    io.write_table(frame, tmp_path / "out.parquet")
+    back = pd.read_parquet(tmp_path / "out.parquet")
+    assert back["id"].tolist() == ["001", "002"] and back["ok"].tolist() == [True, False]
+    assert back["text"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_interrupted_write_leaves_no_output_and_keeps_the_old_file(tmp_path, suffix):
+    target = tmp_path / f"out{suffix}"
+    target.write_bytes(b"previous result")
+    with pytest.raises(RuntimeError):
+        with io.open_writer(target) as writer:
+            writer.write(ROWS)
+            raise RuntimeError("killed half way")
+    assert target.read_bytes() == b"previous result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+def test_output_appears_only_when_complete(tmp_path):
+    target = tmp_path / "out.csv"
+    writer = io.open_writer(target)
+    writer.write(ROWS)
+    assert not target.exists()  # a reader never sees a partial file under the final name
+    writer.commit()
+    assert len(io.read_table(target)) == 3

@@ -1,0 +1,177 @@
+"""The HTTP service: same labels as `cxtext label`, clear 4xx for bad requests, nothing crashes it."""
+from __future__ import annotations
+
+import json
+import logging
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("fastapi", reason="the service extra is not installed: pip install 'cxtext[service]'")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from cxtext import io  # noqa: E402
+from cxtext.batch import label_file  # noqa: E402
+from cxtext.classify import LABEL_COLUMNS, load_model  # noqa: E402
+from cxtext.service import create_app  # noqa: E402
+
+TICKETS = [
+    {"id": "T-1", "text": "не могу дозвониться до колл-центра уже час"},
+    {"id": "T-2", "text": "верните деньги за смс-информирование, я его не подключал"},
+    {"id": 3, "text": "как поменять тариф на Премиум?"},
+    {"id": "T-4", "text": ""},
+    {"id": "T-5", "text": None},
+    {"id": "T-6", "text": "Спасибо, всё быстро решили 👍"},
+]
+
+
+@pytest.fixture(scope="session")
+def model():
+    return load_model()  # the default model that ships with cxtext
+
+
+@pytest.fixture(scope="module")
+def client(model):
+    with TestClient(create_app(model, max_body_bytes=200_000, max_text_chars=2_000)) as client:
+        yield client
+
+
+def _classify(client, items):
+    return client.post("/v1/classify", json={"items": items})
+
+
+def test_classify_returns_one_label_per_item_in_order(client):
+    response = _classify(client, TICKETS)
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert [i["id"] for i in items] == ["T-1", "T-2", "3", "T-4", "T-5", "T-6"]
+    assert set(items[0]) == {"id", *LABEL_COLUMNS}
+    assert "reachability" in items[0]["topics"] and isinstance(items[0]["topic_names"], list)
+    assert items[3]["status"] == "empty text" and items[4]["status"] in ("empty text", "not text")
+    assert items[0]["status"] == "ok" and 0 < items[0]["confidence"] <= 1
+
+
+def test_service_labels_equal_batch_labels(tmp_path, client, model):
+    texts = [t["text"] or "" for t in TICKETS]
+    io.write_table(pd.DataFrame({"id": [str(t["id"]) for t in TICKETS], "text": texts}), tmp_path / "in.parquet")
+    label_file(tmp_path / "in.parquet", tmp_path / "out.parquet", text_col="text", model=model, quiet=True)
+    batch = pd.read_parquet(tmp_path / "out.parquet")
+    served = _classify(client, [{"id": t["id"], "text": text} for t, text in zip(TICKETS, texts)]).json()["items"]
+    for row, item in zip(batch.to_dict("records"), served):
+        assert item["group"] == row["group"] and item["status"] == row["status"]
+        assert ";".join(item["topics"]) == row["topics"] and "; ".join(item["topic_names"]) == row["topic_names"]
+        assert (item["is_general"], item["is_repeat"], item["needs_review"]) == (
+            row["is_general"], row["is_repeat"], row["needs_review"])
+        assert item["confidence"] == pytest.approx(row["confidence"])
+
+
+def test_transcript_turns_are_accepted(client):
+    turns = [{"speaker": "operator", "text": "Здравствуйте, чем могу помочь?"},
+             {"speaker": "client", "text": "Звоню уже третий раз, карту заблокировали и никто не помогает"}]
+    item = _classify(client, [{"id": "call-1", "turns": turns}]).json()["items"][0]
+    assert item["status"] == "ok" and item["is_repeat"] is True
+
+
+def test_repeats_within_a_request_use_customer_and_time(client):
+    text = "не дозвониться до колл-центра, час на линии"
+    items = [{"id": "a", "text": text, "customer_id": "c1", "created_at": "2024-03-01T10:00:00+03:00"},
+             {"id": "b", "text": text, "customer_id": "c1", "created_at": "2024-03-03T10:00:00+03:00"},
+             {"id": "c", "text": text, "customer_id": "c2", "created_at": "2024-03-03T10:00:00+03:00"}]
+    assert [i["is_repeat"] for i in _classify(client, items).json()["items"]] == [False, True, False]
+
+
+def test_long_text_is_truncated_and_flagged(client):
+    item = _classify(client, [{"id": "long", "text": "приложение не работает " * 200}]).json()["items"][0]
+    assert item["status"] == "truncated" and item["group"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"items": [{"id": "1", "text": 12345}]}, "items[0].text"),
+    ({"items": [{"id": "1", "text": {"nested": {"deep": [1, 2]}}}]}, "items[0].text"),
+    ({"items": [{"id": "1", "turns": [{"speaker": "client", "text": ["x"]}]}]}, "items[0].turns[0].text"),
+    ({"items": []}, "items"),
+    ({"items": [{"id": str(i), "text": "ок"} for i in range(1001)]}, "items"),
+    ({"tickets": [{"text": "ок"}]}, "items"),
+    ([1, 2, 3], "body"),
+    ({"items": "не список"}, "items"),
+])
+def test_wrong_types_get_422_naming_the_field(client, body, field):
+    response = client.post("/v1/classify", json=body)
+    assert response.status_code == 422
+    payload = response.json()
+    assert field in payload["message"]
+    assert all("input" not in e for e in payload["detail"])  # no echo of what the client sent
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"items": [{"id": "1", "text": "abc"}',  # cut off
+    b'{"items": [{"id": "1", "text": "\xff\xfe not utf-8"}]}',
+    b"[" * 100_000 + b"]" * 100_000,  # nested too deeply for a parser
+    b"",
+])
+def test_malformed_json_gets_422(client, raw):
+    response = client.post("/v1/classify", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "message" in response.json() or "detail" in response.json()
+    assert _classify(client, TICKETS[:1]).status_code == 200  # and the worker is fine
+
+
+def test_body_over_the_limit_gets_413_by_content_length(client):
+    response = _classify(client, [{"id": "big", "text": "а" * 150_000}])
+    assert response.status_code == 413 and "bytes" in response.json()["message"]
+
+
+def test_streamed_body_over_the_limit_gets_413_without_content_length(client):
+    def chunks():
+        yield b'{"items": [{"id": "1", "text": "'
+        for _ in range(30):
+            yield b"x" * 10_000
+        yield b'"}]}'
+
+    response = client.post("/v1/classify", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+
+
+def test_taxonomy_model_card_and_openapi(client, model):
+    taxonomy = client.get("/v1/taxonomy").json()
+    assert [g["id"] for g in taxonomy["groups"]] == model.taxonomy.group_ids
+    assert client.get("/v1/model").json() == model.card
+    schema = client.get("/openapi.json").json()
+    assert {"ClassifyRequest", "ClassifyResponse", "Item", "Turn", "Labels"} <= set(schema["components"]["schemas"])
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_health_is_503_until_the_model_is_loaded(tmp_path):
+    app = create_app(tmp_path / "no-model-here")
+    with TestClient(app) as client:  # start-up begins loading in the background; it fails here
+        app.state.cxtext.ready.wait(0.5)
+        response = client.get("/health")
+        assert response.status_code == 503
+        assert "no cxtext model" in response.json()["message"]
+        assert _classify(client, TICKETS[:1]).status_code == 503
+
+
+def test_personal_data_never_reaches_the_log(client, caplog):
+    secret = "мой телефон +7 916 123-45-67, карта 4276 1600 1234 5678, почта ivan.petrov@mail.ru"
+    with caplog.at_level(logging.DEBUG, logger="cxtext.service"):
+        response = _classify(client, [{"id": "+79161234567", "text": secret}])
+    assert response.status_code == 200
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "classified 1 items" in logged
+    for leak in ("916", "4276", "ivan.petrov", "телефон"):
+        assert leak not in logged
+
+
+def test_junk_never_crashes_the_service(client):
+    junk = [
+        {"id": None, "text": "\x00\x01\x02" * 1000},
+        {"id": "🙂" * 500, "text": "\ud800"[:0] + "\u202e" * 100},
+        {"id": "x", "text": json.dumps({"a": [1, 2, {"b": None}]})},
+        {"id": "y", "turns": []},
+        {"id": "z", "turns": [{"speaker": "client", "text": None}], "created_at": "not a date", "customer_id": 5},
+        {"id": "w", "text": "ok", "unknown_field": {"deep": [[[[]]]]}},
+    ]
+    response = _classify(client, junk)
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == len(junk)

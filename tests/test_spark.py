@@ -1,0 +1,109 @@
+"""Spark gives the labels `cxtext label` gives, on the same rows (local[2], small data)."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'cxtext[spark]'")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java 17+, and no java is on PATH (nor JAVA_HOME set)", allow_module_level=True)
+
+from cxtext import io  # noqa: E402
+from cxtext.batch import label_file  # noqa: E402
+from cxtext.classify import LABEL_COLUMNS, load_model  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "не могу дозвониться до колл-центра уже час",
+    "верните деньги за смс-информирование, я его не подключал",
+    "как поменять тариф на Премиум?",
+    "",
+    "Спасибо, всё быстро решили 👍",
+    "приложение вылетает после обновления",
+    "снова час жду ответа оператора на линии, не дозвониться",
+    "заблокируйте карту, потерял",
+]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers need this venv's pandas/pyarrow
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("cxtext-tests")
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+               .config("spark.driver.memory", "1g").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    # the default model, passed as a directory so Spark ships it to the executors with addFile
+    from cxtext.persist import default_model_dir
+
+    return str(default_model_dir())
+
+
+@pytest.fixture(scope="session")
+def rows() -> pd.DataFrame:
+    n = 40
+    return pd.DataFrame({
+        "id": [f"{i:04d}" for i in range(n)],
+        "text": [TEXTS[i % len(TEXTS)] for i in range(n)],
+        "customer": [f"c{i % 5}" for i in range(n)],
+        "created": [f"2024-03-{1 + i // 4:02d} 10:00" for i in range(n)],
+    })
+
+
+def _batch(tmp_path, rows, model_path, **columns) -> pd.DataFrame:
+    io.write_table(rows, tmp_path / "in.parquet")
+    label_file(tmp_path / "in.parquet", tmp_path / "batch.parquet", text_col="text",
+               model=load_model(model_path), quiet=True, **columns)
+    return pd.read_parquet(tmp_path / "batch.parquet")
+
+
+def test_spark_labels_equal_batch_labels(spark, tmp_path, rows, model_path):
+    from cxtext.spark import label
+
+    expected = _batch(tmp_path, rows, model_path)
+    got = label(spark.createDataFrame(rows).repartition(3), "text", id_col="id", model_path=model_path).toPandas()
+    assert list(got.columns) == list(rows.columns) + LABEL_COLUMNS
+    got = got.sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[["id"] + LABEL_COLUMNS], expected[["id"] + LABEL_COLUMNS], check_dtype=False)
+
+
+def test_spark_repeats_and_order_match_batch(spark, tmp_path, rows, model_path):
+    from cxtext.spark import label
+
+    expected = _batch(tmp_path, rows, model_path, customer_col="customer", time_col="created")
+    assert expected["is_repeat"].any()
+    got = label(spark.createDataFrame(rows), "text", customer_col="customer", time_col="created",
+                model_path=model_path).toPandas()
+    assert got["id"].tolist() == rows["id"].tolist()  # input order is kept
+    assert got["is_repeat"].tolist() == expected["is_repeat"].tolist()
+
+
+def test_label_file_with_the_spark_engine(spark, tmp_path, rows, model_path):
+    expected = _batch(tmp_path, rows, model_path)
+    summary = label_file(tmp_path / "in.parquet", tmp_path / "spark_out", text_col="text", model=model_path,
+                         engine="spark")
+    assert summary["rows"] == len(rows) and summary["engine"] == "spark"
+    assert (tmp_path / "spark_out" / "_SUCCESS").exists()
+    got = pd.read_parquet(tmp_path / "spark_out").sort_values("id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[LABEL_COLUMNS], expected[LABEL_COLUMNS], check_dtype=False)
+
+
+def test_missing_column_is_named(spark):
+    from cxtext.errors import InputError
+    from cxtext.spark import label
+
+    df = spark.createDataFrame(pd.DataFrame({"id": ["1"], "comment": ["ok"]}))
+    with pytest.raises(InputError, match="column 'text' not found; columns are: id, comment"):
+        label(df, "text")
