@@ -117,8 +117,8 @@ class TextClassifier(BaseEstimator):
     """Lemma and character n-grams with linear heads: a calibrated group, topics with tuned thresholds,
     and an is_general detector stacked on 'names no process'. Learned state is plain arrays."""
 
-    def __init__(self, taxonomy: Taxonomy | None = None, C_group: float = 8.0, C_topic: float = 8.0,
-                 C_general: float = 4.0, chunk_topics: bool = True, review_threshold: float = 0.55,
+    def __init__(self, taxonomy: Taxonomy | None = None, C_group: float = 4.0, C_topic: float = 4.0,
+                 C_general: float = 2.0, chunk_topics: bool = True, review_threshold: float = 0.55,
                  cv: int = 5, random_state: int = 0):
         self.taxonomy = taxonomy
         self.C_group = C_group
@@ -216,18 +216,33 @@ class TextClassifier(BaseEstimator):
         check_is_fitted(self, "features_")
         docs = prepare_many(texts)
         X = self.features_.transform(docs)
-        group = _softmax(_linear(X, self.group_coef_, self.group_intercept_) / self.temperature_)
-        topic = _sigmoid(_linear(X, self.topic_coef_, self.topic_intercept_))
+        logits = np.asarray(X @ self._stacked_coef()) + self._stacked_intercept()
+        n_g, n_t = len(self.groups_), len(self.topics_)
+        group = _softmax(logits[:, :n_g] / self.temperature_)
+        topic = _sigmoid(logits[:, n_g:n_g + n_t])
         if self.chunk_topics:
             pieces, owners = _chunks(docs)
             if pieces:
                 p_chunks = _sigmoid(_linear(self.features_.transform(pieces), self.topic_coef_,
                                             self.topic_intercept_))
                 topic = _with_chunks(topic, p_chunks, owners, np.arange(len(docs)))
-        p_text = _sigmoid(_linear(X, self.general_coef_, self.general_intercept_))[:, 0]
+        p_text = _sigmoid(logits[:, n_g + n_t])
         general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, docs, group),
                                    self.stack_coef_, self.stack_intercept_))[:, 0]
         return {"group": group, "topics": topic, "general": general, "docs": docs}
+
+    def _stacked_coef(self) -> np.ndarray:
+        """All heads' weights as one contiguous (features x outputs) matrix: one sparse product per
+        batch instead of three, and no transposed copy on every call."""
+        cached = getattr(self, "_coef_t", None)
+        if cached is None or cached[0] is not self.group_coef_:
+            stacked = np.vstack([self.group_coef_, self.topic_coef_, self.general_coef_]).astype(np.float32)
+            cached = (self.group_coef_, np.ascontiguousarray(stacked.T))
+            self._coef_t = cached
+        return cached[1]
+
+    def _stacked_intercept(self) -> np.ndarray:
+        return np.concatenate([self.group_intercept_, self.topic_intercept_, self.general_intercept_])
 
     def new_history(self) -> RepeatHistory:
         """An empty contact history, for repeats found across calls or file chunks."""

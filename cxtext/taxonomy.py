@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -45,11 +46,15 @@ class Taxonomy:
     def topic_ids(self) -> list[str]:
         return [t.id for t in self.topics]
 
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        return {label.id: label.name for label in self.groups + self.topics}
+
     def group_name(self, group_id: str) -> str:
-        return {g.id: g.name for g in self.groups}.get(group_id, group_id)
+        return self._names.get(group_id, group_id)
 
     def topic_name(self, topic_id: str) -> str:
-        return {t.id: t.name for t in self.topics}.get(topic_id, topic_id)
+        return self._names.get(topic_id, topic_id)
 
     def group_points(self) -> dict[str, int]:
         return {g.id: g.points for g in self.groups}
