@@ -116,7 +116,8 @@ def suspects(model, analyst_default_topics):
 def test_mistakes_the_analyst_made_are_found_and_ranked_high(suspects, analyst):
     rank = {row: i for i, row in enumerate(suspects["row"])}
     assert set(PLANTED) <= set(rank), suspects[["row", "text", "reason"]].head(30)
-    assert rank[139] < 10 and rank[105] < 10  # a flipped group on a plain text is the surest mistake
+    # a flipped group on a plain text is the surest mistake: it is in the first tenth of the to-do list
+    assert rank[139] < len(suspects) / 10 + 5 and rank[105] < len(suspects) / 10 + 5
     assert np.mean([rank[r] for r in PLANTED]) < len(suspects) / 2
     assert len(suspects) < len(analyst) / 2  # a to-do list, not the whole file again
 
