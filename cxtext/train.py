@@ -75,6 +75,11 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
     empty = [i + 1 for i, t in enumerate(rows["texts"]) if not isinstance(t, str) or not t.strip()]
     if empty:
         raise InputError(f"{len(empty)} training row(s) have no text (rows {empty[:10]}); remove or fill them")
+    unique = ~frame[cols.text].astype(str).str.strip().duplicated().to_numpy()
+    dropped = int((~unique).sum())
+    if dropped:  # a text twice would sit on both sides of the held-out split
+        frame = frame[unique]
+        rows = labelled_rows(frame, cols)
     index = np.arange(len(frame))
     if holdout > 0:
         counts = pd.Series(rows["groups"]).value_counts()
@@ -88,7 +93,8 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
     model.fit(pick("texts", fit_idx), pick("groups", fit_idx), pick("topics", fit_idx), pick("general", fit_idx))
 
     metrics: dict = {"trained_on": int(len(fit_idx)), "held_out": int(len(held_idx)),
-                     "corpus_rows": int(len(frame)), "corpus_sha256_16": corpus_hash(frame),
+                     "corpus_rows": int(len(frame)), "duplicate_texts_dropped": dropped,
+                     "corpus_sha256_16": corpus_hash(frame),
                      "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     metrics["cross_validated"] = score_labels(
         _oof_frame(model), pick("groups", fit_idx), pick("topics", fit_idx), pick("general", fit_idx),
