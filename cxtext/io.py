@@ -264,11 +264,32 @@ def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: s
                 f"'{columns[0][:80]}', so its delimiter is probably '{found}' rather than the one detected; "
                 f"pass the delimiter explicitly (sep='{found}') or re-save the file with one delimiter"
             )
-        close = [c for c in columns if c.strip().lower() == name.strip().lower()]
-        hint = close[0] if close else (columns[0] if columns else "NAME")
+        hint = _likely_column(columns, name, option)
         raise InputError(
             f"column '{name}' not found{where}; columns are: {', '.join(columns)}; pass --{option} {hint}"
         )
+
+
+# Column names that usually hold what an option asks for, as exported by survey tools and CRMs.
+_USUAL_NAMES = {
+    "text-col": ("text", "comment", "комментарий", "отзыв", "текст", "message", "сообщение", "answer", "ответ",
+                 "review", "feedback", "обращение", "описание"),
+    "id-col": ("id", "ид", "номер", "ticket", "заявка"),
+    "customer-col": ("customer", "client", "клиент", "абонент", "user"),
+    "time-col": ("date", "time", "created", "дата", "время"),
+}
+
+
+def _likely_column(columns: list[str], name: str, option: str) -> str:
+    """The column to suggest: same name in another case, else one whose name says what it holds."""
+    for column in columns:
+        if column.strip().lower() == name.strip().lower():
+            return column
+    for usual in _USUAL_NAMES.get(option, ()):
+        for column in columns:
+            if usual in column.strip().lower():
+                return column
+    return "NAME"
 
 
 def _umask() -> int:

@@ -94,7 +94,7 @@ def test_missing_column_lists_the_columns_and_the_option():
     with pytest.raises(InputError) as err:
         io.check_columns(["id", "text", "score"], {"text-col": "comment"}, "in.csv")
     assert str(err.value) == (
-        "column 'comment' not found in in.csv; columns are: id, text, score; pass --text-col id")
+        "column 'comment' not found in in.csv; columns are: id, text, score; pass --text-col text")
     with pytest.raises(InputError, match="pass --text-col Text"):
         io.check_columns(["id", "Text"], {"text-col": "text"})
 
