@@ -49,6 +49,19 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return best
 
 
+def _binary_heads(X, targets: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
+    """One balanced logistic regression per column of a boolean target matrix; a column with a
+    single class (a label nobody used) gets a head that always says no."""
+    coef = np.zeros((targets.shape[1], X.shape[1]), dtype=np.float32)
+    intercept = np.full(targets.shape[1], -30.0)
+    for j in range(targets.shape[1]):
+        if targets[:, j].any() and not targets[:, j].all():
+            head = LogisticRegression(C=C, solver="liblinear", class_weight="balanced")
+            head.fit(X, targets[:, j])
+            coef[j], intercept[j] = head.coef_[0], head.intercept_[0]
+    return coef, intercept
+
+
 def _general_inputs(p_general: np.ndarray, topic_p: np.ndarray, thresholds: np.ndarray, docs,
                     group_p: np.ndarray) -> np.ndarray:
     """Stacked inputs for is_general: the text head, 'does the text name any process at all',
@@ -169,11 +182,14 @@ class TextClassifier(BaseEstimator):
         self.temperature_ = self._fit_temperature(oof_group, y_group)
         self.topic_thresholds_ = np.array([_best_threshold(Y[:, j], oof_topic[:, j])
                                            for j in range(len(self.topics_))])
-        stack = LogisticRegression(C=1.0, max_iter=1000)
         oof_group_p = _softmax(oof_group / self.temperature_)
         stacked = _general_inputs(oof_gen, oof_topic, self.topic_thresholds_, docs, oof_group_p)
-        stack.fit(stacked, y_gen)
-        self.stack_coef_, self.stack_intercept_ = stack.coef_.astype(np.float64), stack.intercept_
+        if y_gen.any() and not y_gen.all():
+            stack = LogisticRegression(C=1.0, max_iter=1000).fit(stacked, y_gen)
+            self.stack_coef_, self.stack_intercept_ = stack.coef_.astype(np.float64), stack.intercept_
+        else:  # labels with no too-general text at all (or only such texts): the flag is constant
+            self.stack_coef_ = np.zeros((1, stacked.shape[1]))
+            self.stack_intercept_ = np.array([30.0 if y_gen.all() else -30.0])
         p_stack = _sigmoid(_linear(stacked, self.stack_coef_, self.stack_intercept_))[:, 0]
         self.general_threshold_ = _best_threshold(y_gen, p_stack)
         self.oof_ = {"group": oof_group_p, "topics": oof_topic,
@@ -181,27 +197,12 @@ class TextClassifier(BaseEstimator):
         return self
 
     def _fit_heads(self, X, y_group, Y, y_gen) -> dict:
-        # one-vs-rest liblinear heads: as accurate here as a multinomial fit and ~10x faster;
+        # one-vs-rest heads for the group too: as accurate here as a multinomial fit and ~10x faster;
         # their logits go through one softmax whose temperature is fitted on out-of-fold predictions
-        coef = np.zeros((len(self.groups_), X.shape[1]), dtype=np.float32)
-        intercept = np.full(len(self.groups_), -30.0)
-        for k in range(len(self.groups_)):
-            target = y_group == k
-            if target.any() and not target.all():
-                head = LogisticRegression(C=self.C_group, solver="liblinear", class_weight="balanced")
-                head.fit(X, target)
-                coef[k], intercept[k] = head.coef_[0], head.intercept_[0]
-        t_coef = np.zeros((Y.shape[1], X.shape[1]), dtype=np.float32)
-        t_int = np.full(Y.shape[1], -30.0)
-        for j in range(Y.shape[1]):
-            if Y[:, j].any() and not Y[:, j].all():
-                head = LogisticRegression(C=self.C_topic, solver="liblinear", class_weight="balanced")
-                head.fit(X, Y[:, j])
-                t_coef[j], t_int[j] = head.coef_[0], head.intercept_[0]
-        gen = LogisticRegression(C=self.C_general, solver="liblinear", class_weight="balanced")
-        gen.fit(X, y_gen)
-        return {"group": (coef, intercept), "topic": (t_coef, t_int),
-                "general": (gen.coef_.astype(np.float32), gen.intercept_)}
+        one_hot = y_group[:, None] == np.arange(len(self.groups_))[None, :]
+        return {"group": _binary_heads(X, one_hot, self.C_group),
+                "topic": _binary_heads(X, Y, self.C_topic),
+                "general": _binary_heads(X, y_gen[:, None], self.C_general)}
 
     @staticmethod
     def _fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:

@@ -101,3 +101,12 @@ def test_default_model_carries_a_card(default_model):
     assert card["data"]["rows"] >= 4000
     assert "held_out_metrics" in card["metrics"]
     assert card["versions"]["scikit-learn"]
+
+
+def test_labels_without_any_too_general_text_still_train(corpus):
+    """An analyst's file often has no too-general rows at all: training must not need them."""
+    sample = corpus[~corpus["is_general"]].sample(300, random_state=0)
+    model = TextClassifier(cv=3).fit(sample["text"], sample["group"], sample["topics"], sample["is_general"])
+    out = model.predict(["не могу дозвониться в колл-центр", "спасибо"])
+    assert not out["is_general"].any()
+    assert "reachability" in out.loc[0, "topics"]
