@@ -108,10 +108,10 @@ _EMOJI = re.compile("[\u2600-\u27bf\u2b50\u2b55\U0001F000-\U0001FAFF]")
 # Order matters: ">:(" before ":(", ":-)" before ")". Matched without regard to case (":D", ":d").
 EMOTICONS: tuple[tuple[str, str], ...] = (
     (r">:-?\(+", "emo_angry"),
-    (r"[:;=][-o^]?d+\b", "emo_laugh"),
+    (r"[:;=][-o^]?d+(?![a-zа-яё])", "emo_laugh"),  # ":D" and ":D0", not ":do" or ":дом"
     (r"[:;=][-o^]?\)+|\^_?\^", "emo_happy"),
     (r"[:=][-o^]?\(+|;-?\(+", "emo_sad"),
-    (r":-?[/\\](?![/\\])|:-?\|", "emo_doubt"),
+    (r":-?[/\\]+|:-?\|", "emo_doubt"),  # ":/", and ":\\\\" which collapses to ":\\" later
     (r"<3+(?!\d)", "emo_like"),
     # In Russian ")))" is a smile and "(((" a frown.
     (r"\){2,}", "emo_happy"),

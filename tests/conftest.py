@@ -4,6 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests run the same examples on every run (a red CI must be reproducible) and have no
+# per-example deadline (a loaded 2-core machine is slow, not wrong).
+settings.register_profile("cxtext", derandomize=True, deadline=None)
+settings.load_profile("cxtext")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
