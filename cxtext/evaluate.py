@@ -7,24 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-
-def split_topics(value) -> list[str]:
-    """Topic ids from a list or from a string joined by ';' or ','."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    text = str(value).replace(",", ";")
-    return [part.strip() for part in text.split(";") if part.strip()]
-
-
-def to_bool(value) -> bool:
-    """true/false from booleans, numbers and the strings analysts type (да, нет, 1, 0, true...)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return False
-    return str(value).strip().lower() in {"1", "true", "t", "yes", "y", "да", "д", "истина", "1.0"}
+from .labels import split_topics, to_bool  # noqa: F401  (re-exported: callers read labels through here)
 
 
 def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Sequence[str]],

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .labels import split_topics, to_bool
 
 Z95 = 1.959963984540054
 RELIABLE_N = 300  # fewer answers: shown, flagged "not yet reliable"
@@ -190,20 +191,12 @@ def weighted_index(parts: Mapping[str, Estimate], weights: Mapping[str, float]) 
 
 def as_bool(values: pd.Series) -> pd.Series:
     """Booleans from a column re-read from CSV/Excel: True/False, 'true'/'false', 1/0, 'да'/'нет'."""
-    truthy = {"true", "1", "1.0", "yes", "да", "y", "t"}
-    return pd.Series(values).map(lambda v: str(v).strip().lower() in truthy if not pd.isna(v) else False
-                                 ).astype(bool)
+    return pd.Series(values).map(to_bool).astype(bool)
 
 
 def topic_lists(values: pd.Series) -> pd.Series:
     """Topic ids per row from 'a;b' strings, lists, "" or NaN (-> [])."""
-    def parse(v) -> list[str]:
-        if isinstance(v, (list, tuple, np.ndarray)):
-            return [str(t).strip() for t in v if str(t).strip()]
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
-            return []
-        return [t.strip() for t in str(v).split(";") if t.strip()]
-    return pd.Series(values).map(parse)
+    return pd.Series(values).map(split_topics)
 
 
 def topic_matrix(values: pd.Series, order: list[str] | None = None) -> pd.DataFrame:
