@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("labelled")
     p.add_argument("-o", "--output", action="append", required=True, help=".xlsx or .html; repeat for both")
     p.add_argument("--score-col", required=True)
-    p.add_argument("--scale", choices=["nps", "csi", "ces"], default="nps")
+    p.add_argument("--scale", choices=["nps", "csi", "csat", "ces", "ces7"], default="nps",
+                   help="nps 0-10; csi/csat 1-5; ces 1-5; ces7 1-7")
     p.add_argument("--text-col", default="text")
     p.add_argument("--period-col")
     p.add_argument("--segment-col")

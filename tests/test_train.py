@@ -128,3 +128,17 @@ def test_default_model_on_real_dev_texts_stays_above_a_floor(default_model, dev_
     metrics = evaluate_model(default_model, dev_set, LabelColumns(repeat="is_repeat"))
     assert metrics["group_macro_f1"] >= 0.55
     assert metrics["topic_micro_f1"] >= 0.5
+
+
+def test_report_from_the_command_line_on_a_1_to_7_ces_scale(tmp_path, capsys):
+    frame = pd.DataFrame({"text": ["долго ждал ответа", "все понятно", "не дозвониться"] * 20,
+                          "ces": [6, 2, 7] * 20, "topics": ["speed", "", "reachability"] * 20,
+                          "is_general": [False, True, False] * 20, "group": "complaint",
+                          "confidence": 0.9})
+    frame.to_csv(tmp_path / "labelled.csv", index=False)
+    for scale in ("ces", "ces7"):
+        assert main(["report", str(tmp_path / "labelled.csv"), "-o", str(tmp_path / f"{scale}.xlsx"),
+                     "--score-col", "ces", "--scale", scale]) == 0
+    five, seven = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert five["excluded"] == 40 and five["n"] == 20  # 6 and 7 are off a 1-5 scale: counted, not scored
+    assert seven["excluded"] == 0 and seven["n"] == 60 and seven["score"] == 5.0
