@@ -126,6 +126,21 @@ def _certainty(p: np.ndarray, cut) -> np.ndarray:
     return np.where(p >= cut, above, below)
 
 
+def _distinct(docs: Sequence[Prepared]) -> tuple[list[Prepared], np.ndarray]:
+    """The distinct prepared texts (prepare_many shares one object per repeated short text) and,
+    for every input, the index of its distinct text: repeats are scored once."""
+    position: dict[int, int] = {}
+    unique: list[Prepared] = []
+    inverse = np.empty(len(docs), dtype=np.intp)
+    for i, doc in enumerate(docs):
+        k = position.get(id(doc))
+        if k is None:
+            k = position[id(doc)] = len(unique)
+            unique.append(doc)
+        inverse[i] = k
+    return unique, inverse
+
+
 class TextClassifier(BaseEstimator):
     """Lemma and character n-grams with linear heads: a calibrated group, topics with tuned thresholds,
     and an is_general detector stacked on 'names no process'. Learned state is plain arrays."""
@@ -216,21 +231,21 @@ class TextClassifier(BaseEstimator):
         """Probabilities per head: 'group' (n x groups), 'topics' (n x topics), 'general' (n), docs."""
         check_is_fitted(self, "features_")
         docs = prepare_many(texts)
-        X = self.features_.transform(docs)
-        logits = np.asarray(X @ self._stacked_coef()) + self._stacked_intercept()
+        unique, inverse = _distinct(docs)
+        logits = self.features_.dot(unique, self._stacked_coef()) + self._stacked_intercept()
         n_g, n_t = len(self.groups_), len(self.topics_)
         group = _softmax(logits[:, :n_g] / self.temperature_)
         topic = _sigmoid(logits[:, n_g:n_g + n_t])
         if self.chunk_topics:
-            pieces, owners = _chunks(docs)
+            pieces, owners = _chunks(unique)
             if pieces:
-                p_chunks = _sigmoid(_linear(self.features_.transform(pieces), self.topic_coef_,
-                                            self.topic_intercept_))
-                topic = _with_chunks(topic, p_chunks, owners, np.arange(len(docs)))
+                p_chunks = _sigmoid(self.features_.dot(pieces, self._stacked_coef()[:, n_g:n_g + n_t])
+                                    + self.topic_intercept_)
+                topic = _with_chunks(topic, p_chunks, owners, np.arange(len(unique)))
         p_text = _sigmoid(logits[:, n_g + n_t])
-        general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, docs, group),
+        general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, unique, group),
                                    self.stack_coef_, self.stack_intercept_))[:, 0]
-        return {"group": group, "topics": topic, "general": general, "docs": docs}
+        return {"group": group[inverse], "topics": topic[inverse], "general": general[inverse], "docs": docs}
 
     def _stacked_coef(self) -> np.ndarray:
         """All heads' weights as one contiguous (features x outputs) matrix: one sparse product per
@@ -244,6 +259,12 @@ class TextClassifier(BaseEstimator):
 
     def _stacked_intercept(self) -> np.ndarray:
         return np.concatenate([self.group_intercept_, self.topic_intercept_, self.general_intercept_])
+
+    def _topic_lists(self, on: np.ndarray) -> list[list[str]]:
+        """Topic ids per row of a boolean matrix; rows with the same topics share one list."""
+        codes = on.astype(np.int64) @ (1 << np.arange(on.shape[1], dtype=np.int64))
+        lists = {int(c): [t for j, t in enumerate(self.topics_) if int(c) >> j & 1] for c in np.unique(codes)}
+        return [lists[c] for c in codes.tolist()]
 
     def new_history(self) -> RepeatHistory:
         """An empty contact history, for repeats found across calls or file chunks."""
@@ -266,22 +287,24 @@ class TextClassifier(BaseEstimator):
         gen_cert = _certainty(scores["general"], self.general_threshold_)
         confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
 
-        topic_lists = [[t for t, on in zip(self.topics_, row) if on] if ok else []
-                       for row, ok in zip(topic_on, processed)]
-        repeat = [ok and says_repeat(d.masked) for d, ok in zip(docs, processed)]
+        topic_lists = self._topic_lists(topic_on & processed[:, None])
+        said = {id(d): says_repeat(d.masked) for d in {id(d): d for d in docs}.values()}  # once per distinct text
+        repeat = [bool(ok and said[id(d)]) for d, ok in zip(docs, processed)]
         if customer_ids is not None and times is not None:
             history = history if history is not None else self.new_history()
             from_history = history.mark(list(customer_ids), list(times), topic_lists)
             repeat = [a or b for a, b in zip(repeat, from_history)]
         tax = self.taxonomy_
         groups = [self.groups_[i] if ok else "" for i, ok in zip(g_idx, processed)]
+        group_names = {g: tax.group_name(g) if g else "" for g in set(groups)}
+        joined = {id(ts): (";".join(ts), "; ".join(tax.topic_name(t) for t in ts)) for ts in topic_lists}
         return pd.DataFrame({
             "group": groups,
-            "group_name": [tax.group_name(g) if g else "" for g in groups],
-            "topics": [";".join(t) for t in topic_lists],
-            "topic_names": ["; ".join(tax.topic_name(t) for t in ts) for ts in topic_lists],
+            "group_name": [group_names[g] for g in groups],
+            "topics": [joined[id(ts)][0] for ts in topic_lists],
+            "topic_names": [joined[id(ts)][1] for ts in topic_lists],
             "is_general": (general & processed).tolist(),
-            "is_repeat": [bool(r) for r in repeat],
+            "is_repeat": repeat,
             "confidence": np.where(processed, np.round(confidence, 4), 0.0),
             "needs_review": (processed & (confidence < self.review_threshold)).tolist(),
             "status": [d.status if ok or d.status not in _PROCESSED else "empty text"

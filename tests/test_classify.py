@@ -23,6 +23,17 @@ def test_predict_gives_one_row_per_text_in_order_with_the_contract_columns(defau
     assert out["confidence"].between(0, 1).all()
 
 
+def test_a_repeated_text_gets_the_labels_it_gets_alone(default_model):
+    texts = ["Спасибо!", "Курьер опоздал на три часа, звоню уже второй раз", "Спасибо!", "Всё хорошо",
+             "Курьер опоздал на три часа, звоню уже второй раз", "Спасибо!"]
+    together = default_model.predict(texts)
+    alone = [default_model.predict([t]).iloc[0] for t in texts]
+    for i, row in enumerate(alone):
+        for column in ("group", "topics", "is_general", "is_repeat", "needs_review"):
+            assert together.loc[i, column] == row[column], (i, column)
+        assert together.loc[i, "confidence"] == pytest.approx(row["confidence"], abs=1e-3)
+
+
 @pytest.mark.parametrize("text, group, topic", [
     ("Списали деньги за подписку, которую я не подключал, верните немедленно", "claim", "refunds"),
     ("Не могу дозвониться до оператора уже час, робот гоняет по кругу", "complaint", "reachability"),
