@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-import re
-
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
@@ -14,7 +12,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TextFeatures
-from .preprocess import Prepared, features as _lemma_features, prepare_many
+from .preprocess import Prepared, prepare_many
 from .repeats import RepeatHistory, says_repeat
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -76,48 +74,6 @@ def _general_inputs(p_general: np.ndarray, topic_p: np.ndarray, thresholds: np.n
     ])
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+|\n+")
-_CHUNK_WORDS = 12
-
-
-def _chunks(docs: Sequence[Prepared]) -> tuple[list[Prepared], np.ndarray]:
-    """Pieces of a few sentences of every long text, and the index of the text each comes from.
-
-    A long letter names several processes in different sentences; scored whole, each one is
-    diluted by the rest of the letter, so topics are also scored on the pieces."""
-    pieces, owners = [], []
-    for i, doc in enumerate(docs):
-        if len(doc.features.split()) < 2 * _CHUNK_WORDS:
-            continue
-        current: list[str] = []
-        size = 0
-        for sentence in _SENTENCE_END.split(doc.text):
-            current.append(sentence)
-            size += len(sentence.split())
-            if size >= _CHUNK_WORDS:
-                text = " ".join(current)
-                pieces.append(Prepared(_lemma_features(text), text, "", "ok"))
-                owners.append(i)
-                current, size = [], 0
-        if current and size >= _CHUNK_WORDS // 2:
-            text = " ".join(current)
-            pieces.append(Prepared(_lemma_features(text), text, "", "ok"))
-            owners.append(i)
-    return pieces, np.asarray(owners, dtype=int)
-
-
-def _with_chunks(p_doc: np.ndarray, p_chunks: np.ndarray, owners: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Topic probability of a text: the larger of the whole text's and its best piece's."""
-    out = p_doc.copy()
-    if len(owners):
-        position = {r: k for k, r in enumerate(rows)}
-        for piece, owner in enumerate(owners):
-            k = position.get(owner)
-            if k is not None:
-                np.maximum(out[k], p_chunks[piece], out=out[k])
-    return out
-
-
 def _certainty(p: np.ndarray, cut) -> np.ndarray:
     """0.5 at the decision threshold, 1.0 at a sure yes or a sure no."""
     cut = np.asarray(cut, dtype=float)
@@ -146,13 +102,12 @@ class TextClassifier(BaseEstimator):
     and an is_general detector stacked on 'names no process'. Learned state is plain arrays."""
 
     def __init__(self, taxonomy: Taxonomy | None = None, C_group: float = 4.0, C_topic: float = 4.0,
-                 C_general: float = 2.0, chunk_topics: bool = True, review_threshold: float = 0.55,
+                 C_general: float = 2.0, review_threshold: float = 0.55,
                  cv: int = 5, random_state: int = 0):
         self.taxonomy = taxonomy
         self.C_group = C_group
         self.C_topic = C_topic
         self.C_general = C_general
-        self.chunk_topics = chunk_topics
         self.review_threshold = review_threshold
         self.cv = cv
         self.random_state = random_state
@@ -177,17 +132,11 @@ class TextClassifier(BaseEstimator):
         oof_group = np.zeros((len(texts), len(self.groups_)))
         oof_topic = np.zeros(Y.shape)
         oof_gen = np.zeros(len(texts))
-        pieces, owners = _chunks(docs) if self.chunk_topics else ([], np.zeros(0, dtype=int))
-        Xc = self.features_.transform(pieces) if pieces else None
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         for train, test in folds.split(X, y_group):
             heads = self._fit_heads(X[train], y_group[train], Y[train], y_gen[train])
             oof_group[test] = _linear(X[test], *heads["group"])
-            p_test = _sigmoid(_linear(X[test], *heads["topic"]))
-            if Xc is not None:
-                mine = np.isin(owners, test)
-                p_test = _with_chunks(p_test, _sigmoid(_linear(Xc[mine], *heads["topic"])), owners[mine], test)
-            oof_topic[test] = p_test
+            oof_topic[test] = _sigmoid(_linear(X[test], *heads["topic"]))
             oof_gen[test] = _sigmoid(_linear(X[test], *heads["general"]))[:, 0]
 
         heads = self._fit_heads(X, y_group, Y, y_gen)
@@ -236,12 +185,6 @@ class TextClassifier(BaseEstimator):
         n_g, n_t = len(self.groups_), len(self.topics_)
         group = _softmax(logits[:, :n_g] / self.temperature_)
         topic = _sigmoid(logits[:, n_g:n_g + n_t])
-        if self.chunk_topics:
-            pieces, owners = _chunks(unique)
-            if pieces:
-                p_chunks = _sigmoid(self.features_.dot(pieces, self._stacked_coef()[:, n_g:n_g + n_t])
-                                    + self.topic_intercept_)
-                topic = _with_chunks(topic, p_chunks, owners, np.arange(len(unique)))
         p_text = _sigmoid(logits[:, n_g + n_t])
         general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, unique, group),
                                    self.stack_coef_, self.stack_intercept_))[:, 0]
