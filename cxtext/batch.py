@@ -53,16 +53,29 @@ def _failed_row(reason: str) -> dict:
 
 def predict_texts(model, texts: list) -> pd.DataFrame:
     """model.predict, but a chunk that raises is retried row by row and a failing row is marked, not lost."""
+    return pd.DataFrame(predict_columns(model, texts), columns=_label_columns())
+
+
+def predict_columns(model, texts: list) -> dict[str, list]:
+    """`predict_texts` as plain lists per column (what the service answers from)."""
     try:
-        return model.predict(texts)
+        return _model_columns(model, texts)
     except Exception:  # the model promises not to raise; if it does, keep every other row
         rows = []
         for text in texts:
             try:
-                rows.append(model.predict([text]).iloc[0].to_dict())
+                rows.append({k: v[0] for k, v in _model_columns(model, [text]).items()})
             except Exception as exc:  # noqa: BLE001 - the reason goes into the row's status
                 rows.append(_failed_row(type(exc).__name__))
-        return pd.DataFrame(rows, columns=_label_columns())
+        return {column: [row[column] for row in rows] for column in _label_columns()}
+
+
+def _model_columns(model, texts: list) -> dict[str, list]:
+    """model.predict_columns, or the columns of model.predict for any object with just `predict`."""
+    if hasattr(model, "predict_columns"):
+        return model.predict_columns(texts)
+    frame = model.predict(texts)
+    return dict(zip(frame.columns, frame.to_numpy(object).T.tolist()))
 
 
 def _init_worker(model_ref) -> None:

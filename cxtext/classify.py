@@ -216,10 +216,16 @@ class TextClassifier(BaseEstimator):
     def predict(self, texts: Iterable, customer_ids: Sequence | None = None,
                 times: Sequence | None = None, history: RepeatHistory | None = None) -> pd.DataFrame:
         """One row of LABEL_COLUMNS per input text, in order; bad inputs get a status, never an error."""
+        columns = self.predict_columns(texts, customer_ids, times, history)
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(columns["status"])))
+
+    def predict_columns(self, texts: Iterable, customer_ids: Sequence | None = None,
+                        times: Sequence | None = None, history: RepeatHistory | None = None) -> dict[str, list]:
+        """`predict` as plain lists per column: for a service answering one ticket at a time, building a
+        DataFrame costs more than classifying the text."""
         texts = list(texts)
         scores = self.predict_scores(texts)
         docs: list[Prepared] = scores["docs"]
-        n = len(docs)
         processed = np.array([d.status in _PROCESSED and bool(d.features or d.text) for d in docs], dtype=bool)
         g_idx = scores["group"].argmax(axis=1)
         g_conf = scores["group"].max(axis=1)
@@ -241,19 +247,18 @@ class TextClassifier(BaseEstimator):
         groups = [self.groups_[i] if ok else "" for i, ok in zip(g_idx, processed)]
         group_names = {g: tax.group_name(g) if g else "" for g in set(groups)}
         joined = {id(ts): (";".join(ts), "; ".join(tax.topic_name(t) for t in ts)) for ts in topic_lists}
-        return pd.DataFrame({
+        return {
             "group": groups,
             "group_name": [group_names[g] for g in groups],
             "topics": [joined[id(ts)][0] for ts in topic_lists],
             "topic_names": [joined[id(ts)][1] for ts in topic_lists],
             "is_general": (general & processed).tolist(),
             "is_repeat": repeat,
-            "confidence": np.where(processed, np.round(confidence, 4), 0.0),
+            "confidence": np.where(processed, np.round(confidence, 4), 0.0).tolist(),
             "needs_review": (processed & (confidence < self.review_threshold)).tolist(),
             "status": [d.status if ok or d.status not in _PROCESSED else "empty text"
                        for d, ok in zip(docs, processed)],
-        }, index=pd.RangeIndex(n))
-
+        }
 
 def load_model(path=None) -> TextClassifier:
     """Load a saved model directory; None gives the default model that ships with cxtext."""

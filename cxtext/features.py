@@ -7,7 +7,6 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from .preprocess import Prepared
 
@@ -61,7 +60,17 @@ def _tfidf(indices: list[int], indptr: list[int], vec: TfidfVectorizer, idf: np.
         np.log(counts.data, counts.data)
         counts.data += 1
     counts.data *= idf[counts.indices]
-    return normalize(counts, norm="l2", copy=False)
+    return _l2_rows(counts)
+
+
+def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Each row scaled to unit length in place (sklearn's normalize, without its per-call checks that
+    cost more than the arithmetic for a single text)."""
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0]))
+    norms[norms == 0] = 1.0
+    matrix.data /= norms[rows].astype(matrix.data.dtype)
+    return matrix
 
 
 class _WordNgrams:
