@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from cxtext import io  # noqa: E402
 from cxtext.batch import label_file  # noqa: E402
 from cxtext.classify import LABEL_COLUMNS, load_model  # noqa: E402
-from cxtext.service import create_app  # noqa: E402
+from cxtext.service import Item, classify_items, create_app  # noqa: E402
 
 TICKETS = [
     {"id": "T-1", "text": "не могу дозвониться до колл-центра уже час"},
@@ -175,3 +175,146 @@ def test_junk_never_crashes_the_service(client):
     response = _classify(client, junk)
     assert response.status_code == 200
     assert len(response.json()["items"]) == len(junk)
+
+
+# ---- the micro-batcher and the fast path ---------------------------------------------------------
+class _RecordingModel:
+    """Wraps the real model and records the size of every predict call."""
+
+    def __init__(self, model):
+        self.model = model
+        self.calls: list[int] = []
+        self.taxonomy_ = model.taxonomy_
+
+    def predict(self, texts):
+        self.calls.append(len(texts))
+        return self.model.predict(texts)
+
+    def new_history(self):
+        return self.model.new_history()
+
+
+def _asgi_client(app):
+    import httpx
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cxtext.test")
+
+
+@pytest.mark.parametrize("in_thread", [True, False], ids=["predict-in-thread", "predict-in-loop"])
+def test_concurrent_requests_are_merged_and_each_gets_its_own_items_in_order(model, in_thread):
+    import asyncio
+
+    recording = _RecordingModel(model)
+    app = create_app(recording, predict_in_thread=in_thread)
+    texts = [t["text"] or "" for t in TICKETS]
+    requests = [[{"id": f"r{r}-{i}", "text": texts[(r + i) % len(texts)]} for i in range(1 + r % 4)]
+                for r in range(30)]
+
+    async def go():
+        async with _asgi_client(app) as client:
+            return await asyncio.gather(*(client.post("/v1/classify", json={"items": items}) for items in requests))
+
+    responses = asyncio.run(go())
+    alone = {text: row for text, row in zip(texts, classify_items(model, [Item(id="x", text=t) for t in texts]))}
+    for items, response in zip(requests, responses):
+        assert response.status_code == 200
+        got = response.json()["items"]
+        assert [g["id"] for g in got] == [i["id"] for i in items]
+        for item, row in zip(items, got):
+            want = alone[item["text"]]
+            assert {k: row[k] for k in row if k != "id"} == {k: want[k] for k in want if k != "id"}
+    assert sum(recording.calls) == sum(len(items) for items in requests)
+    assert len(recording.calls) < len(requests)  # merged: fewer model calls than requests
+
+
+@pytest.mark.parametrize("in_thread", [True, False], ids=["predict-in-thread", "predict-in-loop"])
+def test_a_large_request_is_split_and_a_single_ticket_behind_it_is_not_kept_waiting(model, in_thread):
+    import asyncio
+
+    recording = _RecordingModel(model)
+    app = create_app(recording, batch_items=64, predict_in_thread=in_thread)
+    big = [{"id": f"b{i}", "text": f"не приходит смс с кодом, попытка {i}"} for i in range(300)]
+    done: list[str] = []
+
+    async def post(client, name, items, delay=0.0):
+        await asyncio.sleep(delay)
+        response = await client.post("/v1/classify", json={"items": items})
+        done.append(name)
+        return response
+
+    async def go():
+        async with _asgi_client(app) as client:
+            return await asyncio.gather(post(client, "big", big),
+                                        post(client, "single", [{"id": "s", "text": "спасибо!"}], delay=0.001))
+
+    big_response, single_response = asyncio.run(go())
+    assert [i["id"] for i in big_response.json()["items"]] == [i["id"] for i in big]
+    assert single_response.json()["items"][0]["id"] == "s"
+    assert max(recording.calls) <= 64 and sum(recording.calls) == 301
+    assert done.index("single") < done.index("big")
+
+
+def test_fast_path_answers_like_the_fastapi_route(model):
+    bodies = [
+        {"items": TICKETS},
+        {"items": [{"id": "1", "text": 12345}]},
+        {"items": []},
+        [1, 2, 3],
+        {"items": [{"id": "c", "turns": [{"speaker": "client", "text": "карту заблокировали"}],
+                    "customer_id": 7, "created_at": "2024-03-01T10:00:00+03:00"}]},
+    ]
+    fast_app = create_app(model)
+    slow_app = create_app(model)
+    slow_app.fast_path = None  # every request through FastAPI's own route
+    with TestClient(fast_app) as fast, TestClient(slow_app) as slow:
+        for body in bodies:
+            a, b = fast.post("/v1/classify", json=body), slow.post("/v1/classify", json=body)
+            assert a.status_code == b.status_code
+            if a.status_code == 200:
+                assert a.json() == b.json()
+                assert list(a.json()["items"][0]) == ["id", "group", "group_name", "topics", "topic_names",
+                                                      "is_general", "is_repeat", "confidence", "needs_review",
+                                                      "status"]
+            else:
+                assert a.json()["detail"][0]["field"] == b.json()["detail"][0]["field"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"content-type": "text/plain"}])
+def test_a_body_that_is_not_declared_json_gets_422(client, headers):
+    response = client.post("/v1/classify", content=json.dumps({"items": TICKETS[:1]}).encode(), headers=headers)
+    assert response.status_code == 422 and "body" in response.json()["message"]
+
+
+def test_json_content_type_variants_are_accepted(client):
+    for kind in ("application/json; charset=utf-8", "application/vnd.cxtext+json"):
+        response = client.post("/v1/classify", content=json.dumps({"items": TICKETS[:1]}).encode(),
+                               headers={"content-type": kind})
+        assert response.status_code == 200, kind
+
+
+def test_classify_is_503_with_retry_after_until_the_model_is_loaded(tmp_path):
+    app = create_app(tmp_path / "no-model-here")
+    with TestClient(app) as client:
+        response = _classify(client, TICKETS[:1])
+        assert response.status_code == 503 and response.headers["retry-after"] == "1"
+
+
+def test_openapi_still_declares_classify(client):
+    schema = client.get("/openapi.json").json()
+    body = schema["paths"]["/v1/classify"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/ClassifyRequest")
+
+
+def test_an_internal_error_is_a_500_that_leaks_no_text_and_the_service_goes_on(model, caplog):
+    class Broken(_RecordingModel):
+        def predict(self, texts):
+            if any("сломай" in t for t in texts):
+                return pd.DataFrame({"group": ["x"] * len(texts)})  # columns missing: the service fails
+            return self.model.predict(texts)
+
+    with TestClient(create_app(Broken(model))) as client, caplog.at_level(logging.DEBUG, logger="cxtext.service"):
+        response = _classify(client, [{"id": "1", "text": "сломай меня, телефон +7 916 123-45-67"}])
+        assert response.status_code == 500 and "retried" in response.json()["message"]
+        assert _classify(client, TICKETS[:1]).status_code == 200
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "classify failed" in logged and "916" not in logged and "сломай" not in logged
