@@ -79,7 +79,8 @@ def _report(args) -> None:
 def _serve(args) -> None:
     from .service import serve
 
-    serve(model_path=args.model, host=args.host, port=args.port, workers=args.workers)
+    serve(model_path=args.model, host=args.host, port=args.port, workers=args.workers,
+          access_log=args.access_log)
 
 
 def _demo(args) -> None:
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--access-log", action="store_true", help="log every request (off: it costs ~10%% per ticket)")
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("demo", help="label the bundled sample survey and write both reports")
