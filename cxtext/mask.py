@@ -173,8 +173,16 @@ def find(text: str) -> tuple[Span, ...]:
 def mask(text: str) -> Masked:
     """Replace personal data with `<CARD>`, `<PHONE>`, `<EMAIL>`, `<PASSPORT>`, `<ACCOUNT>`."""
     spans = find(text)
-    if not spans:
-        return Masked(text, ())
+    return Masked(_replace(text, spans), spans)
+
+
+def mask_text(text: str) -> str:
+    """The masked text only (without building a `Masked`: most texts have nothing to mask)."""
+    spans = find(text)
+    return _replace(text, spans) if spans else text
+
+
+def _replace(text: str, spans: tuple[Span, ...]) -> str:
     parts = []
     last = 0
     for span in spans:
@@ -182,9 +190,4 @@ def mask(text: str) -> Masked:
         parts.append(f"<{span.kind}>")
         last = span.end
     parts.append(text[last:])
-    return Masked("".join(parts), spans)
-
-
-def mask_text(text: str) -> str:
-    """The masked text only."""
-    return mask(text).text
+    return "".join(parts)

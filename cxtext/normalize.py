@@ -32,7 +32,8 @@ _LOOKALIKES = {
 _TO_CYRILLIC = str.maketrans(_LOOKALIKES)
 _LATIN = re.compile("[A-Za-z]")
 # Scripts switch inside a word only where a Latin and a Cyrillic letter touch: a cheap first test.
-_SWITCH = re.compile("[A-Za-z][а-яёА-ЯЁ]|[а-яёА-ЯЁ][A-Za-z]")
+# It starts with the Latin letter, so the search skips Cyrillic text at C speed.
+_SWITCH = re.compile("[A-Za-z](?:(?<=[а-яёА-ЯЁ][A-Za-z])|(?=[а-яёА-ЯЁ]))")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _CYRILLIC = re.compile("[а-яёА-ЯЁ]")
 
@@ -48,7 +49,7 @@ def _fold_word(match: re.Match[str]) -> str:
 
 def fold_lookalikes(text: str) -> str:
     """Latin look-alike letters inside Cyrillic words become Cyrillic ("пpивет" -> "привет")."""
-    if _LATIN.search(text) and _SWITCH.search(text):
+    if _SWITCH.search(text):
         return _LETTERS.sub(_fold_word, text)
     return text
 
@@ -117,7 +118,14 @@ EMOTICONS: tuple[tuple[str, str], ...] = (
     (r"\){2,}", "emo_happy"),
     (r"\({2,}", "emo_sad"),
 )
-_EMOTICON = re.compile("|".join(f"(?P<e{i}>{p})" for i, (p, _) in enumerate(EMOTICONS)), re.IGNORECASE)
+# The first two characters every emoticon above starts with. Without it the pattern would try all
+# of its branches at every position; alone, it finds candidates at C speed.
+_EMOTICON_HEAD = r"[>:;=^<()][-:oO^dD()/\\|_3]"
+_EMOTICON_START = re.compile(_EMOTICON_HEAD)
+_EMOTICON = re.compile(
+    f"(?={_EMOTICON_HEAD})(?:" + "|".join(f"(?P<e{i}>{p})" for i, (p, _) in enumerate(EMOTICONS)) + ")",
+    re.IGNORECASE,
+)
 _EMOTICON_TOKEN = {f"e{i}": token for i, (_, token) in enumerate(EMOTICONS)}
 _EMOTICON_CHARS = re.compile(r"[()<^:;=]")
 _PAIRED = re.compile(r"\(([^()]*)\)")
@@ -154,18 +162,20 @@ def replace_emoticons(text: str) -> str:
     """
     if not _EMOTICON_CHARS.search(text):
         return text
-    text = _EMOTICON.sub(_emoticon_token, text)
-    if "(" in text or ")" in text:
+    if _EMOTICON_START.search(text):
+        text = _EMOTICON.sub(_emoticon_token, text)
+    if "(" in text and ")" in text:
         pairs = 1
         while pairs:  # "((a) b)": inner pairs first
             text, pairs = _PAIRED.subn(r" \1 ", text)
+    if "(" in text or ")" in text:
         text = _LONE_BRACKET.sub(_lone_token, text)
     return text
 
 
 def collapse_repeated_emoji(text: str) -> str:
     """"emo_like emo_like emo_like" -> "emo_like"."""
-    return _REPEATED_EMO.sub(r"\1", text) if "emo_" in text else text
+    return _REPEATED_EMO.sub(r"\1", text) if text.count("emo_") > 1 else text
 
 
 # --- Runs ---------------------------------------------------------------------------------------
@@ -213,12 +223,26 @@ STEPS = (
 # Most comments are Cyrillic words and plain punctuation; for them the steps that look for links,
 # emoticons, emoji, Latin letters or digits change nothing, and one scan tells that.
 _PLAIN = re.compile(r"[^а-яёА-ЯЁ\s.,!?\-]")
-_PLAIN_STEPS = (nfkc, lower, fold_yo, collapse_runs, collapse_spaces)
+
+
+def is_plain(text: str) -> bool:
+    """Only Cyrillic letters, whitespace and ". , ! ? -": `normalize_plain` gives the same result."""
+    return not _PLAIN.search(text) and ".рф" not in text
+
+
+def normalize_plain(text: str) -> str:
+    """`normalize` of a text that `is_plain`: lower case, ё, runs and spaces are all that can change.
+
+    NFKC is skipped: Cyrillic letters and ". , ! ? -" are NFKC already, and the only whitespace it
+    changes (no-break and typographic spaces become " ") is collapsed to " " at the end anyway.
+    """
+    return collapse_spaces(collapse_runs(text.lower().replace("ё", "е")))
 
 
 def normalize(text: str) -> str:
     """All STEPS in order: the lower-case text the tokenizer and character n-grams see."""
-    steps = STEPS if _PLAIN.search(text) or ".рф" in text else _PLAIN_STEPS
-    for step in steps:
+    if is_plain(text):
+        return normalize_plain(text)
+    for step in STEPS:
         text = step(text)
     return text

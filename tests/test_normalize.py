@@ -1,4 +1,6 @@
 """Normalisation steps, one table per step, and the whole chain."""
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,8 +11,10 @@ from cxtext.normalize import (
     collapse_spaces,
     fold_lookalikes,
     fold_yo,
+    is_plain,
     nfkc,
     normalize,
+    normalize_plain,
     replace_emoji,
     replace_emoticons,
     replace_numbers,
@@ -95,3 +99,30 @@ def test_normalize_is_total_and_idempotent(text):
     once = normalize(text)
     assert isinstance(once, str)
     assert normalize(once) == once
+
+
+def _all_steps(text):
+    for step in STEPS:
+        text = step(text)
+    return text
+
+
+# Plain texts: Cyrillic, the punctuation of the plain path, and every kind of whitespace NFKC touches.
+_PLAIN_ALPHABET = "аеёоыйъяАЕЁОЙЯ.,!?- \t\n\u00a0\u2002\u202f\u3000\u2028"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_PLAIN_ALPHABET))
+def test_plain_shortcut_matches_every_step(text):
+    # normalize_plain skips NFKC and the link/emoticon/emoji/look-alike/number steps
+    if is_plain(text):
+        assert normalize_plain(text) == _all_steps(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=">:;=^<()-oO^dD/\\|_3aя xD0"))
+def test_emoticon_head_skips_no_emoticon(text):
+    # the head look-ahead only lets the pattern skip positions where no emoticon starts
+    from cxtext.normalize import EMOTICONS, _EMOTICON, _emoticon_token
+    plain = re.compile("|".join(f"(?P<e{i}>{p})" for i, (p, _) in enumerate(EMOTICONS)), re.IGNORECASE)
+    assert _EMOTICON.sub(_emoticon_token, text) == plain.sub(_emoticon_token, text)

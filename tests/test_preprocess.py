@@ -225,3 +225,22 @@ def test_pipeline_and_grid_search(tmp_path):
 def test_nan_is_not_text_even_inside_a_frame():
     frame = pd.DataFrame({"comment": ["нет связи", None, math.nan]})
     assert TextPreprocessor().transform(frame) == ["нет_связь", "", ""]
+
+
+_SIMPLE_ALPHABET = "аеёоыйъяАЕЁОЙЯ .,!?-\t\n\r"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_SIMPLE_ALPHABET))
+def test_simple_texts_take_a_shortcut_to_the_same_result(text):
+    # _simple_steps skips transcript, junk, masking and most of normalisation for such texts
+    from cxtext.mask import mask_text
+    from cxtext.normalize import normalize
+    from cxtext.preprocess import _features, _simple_steps, _simple_tokens
+
+    stop = default_stop_words()
+    masked = mask_text(text)
+    normal = normalize(masked)
+    if text.strip():
+        assert _simple_steps(text, stop) == (_features(normal, stop), normal, masked, "ok")
+    assert _simple_tokens(normal) == tokenize(normal)
