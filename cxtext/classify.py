@@ -246,7 +246,8 @@ class TextClassifier(BaseEstimator):
         tax = self.taxonomy_
         groups = [self.groups_[i] if ok else "" for i, ok in zip(g_idx, processed)]
         group_names = {g: tax.group_name(g) if g else "" for g in set(groups)}
-        joined = {id(ts): (";".join(ts), "; ".join(tax.topic_name(t) for t in ts)) for ts in topic_lists}
+        joined = {key: (";".join(ts), "; ".join(tax.topic_name(t) for t in ts))
+                  for key, ts in {id(ts): ts for ts in topic_lists}.items()}  # rows share their topic lists
         return {
             "group": groups,
             "group_name": [group_names[g] for g in groups],

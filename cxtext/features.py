@@ -28,7 +28,7 @@ def _numeric(docs: Sequence[Prepared]) -> np.ndarray:
             math.log1p(n) / 6.0,                                   # long letters vs one-word verdicts
             1.0 if n <= 3 else 0.0,                                # "норм", "спасибо", "5"
             min(doc.text.count("?"), 3) / 3.0,                     # questions -> consultation
-            sum(spaced.count(neg) for neg in _NEGATIONS) / (n + 1.0),
+            sum(spaced.count(neg) for neg in _NEGATIONS) / (n + 1.0) if "_" in spaced else 0.0,
         ))
     return np.asarray(rows, dtype=np.float32).reshape(len(docs), _NUMERIC)
 
