@@ -62,6 +62,10 @@ def save(model, path: str | Path, card: dict | None = None) -> Path:
     return path
 
 
+# settings of earlier cxtext versions whose step no longer exists; their arrays still fit
+_RETIRED_PARAMS = frozenset({"chunk_topics"})  # topics scored on pieces of long texts
+
+
 def load(path: str | Path | None = None):
     """Rebuild a TextClassifier from a directory written by save(); refuses unknown formats."""
     from .classify import TextClassifier
@@ -83,7 +87,7 @@ def load(path: str | Path | None = None):
                          f"{PROTOCOL}. Retrain the model with this version (`cxtext train`).")
     with np.load(array_file, allow_pickle=False) as data:  # no pickle: arrays only
         arrays = {name: data[name] for name in data.files}
-    model = TextClassifier(**meta["params"])
+    model = TextClassifier(**{k: v for k, v in meta["params"].items() if k not in _RETIRED_PARAMS})
     model.taxonomy_ = from_dict(meta["taxonomy"], str(path))
     model.taxonomy = model.taxonomy_
     model.groups_, model.topics_ = meta["groups"], meta["topics"]

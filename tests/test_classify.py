@@ -79,6 +79,17 @@ def test_save_and_load_give_identical_predictions(default_model, tmp_path, corpu
     assert np.allclose(a["confidence"], b["confidence"], atol=1e-6)
 
 
+def test_a_model_saved_with_a_retired_setting_still_loads(default_model, tmp_path):
+    save(default_model, tmp_path / "m", card=None)
+    meta_file = tmp_path / "m" / "model.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    meta["params"]["chunk_topics"] = True  # written by the first release, whose step is gone
+    meta_file.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    again = load_model(tmp_path / "m")
+    texts = ["Курьер опоздал на три часа", "Спасибо!"]
+    assert again.predict(texts)["topics"].tolist() == default_model.predict(texts)["topics"].tolist()
+
+
 def test_model_files_are_plain_arrays_and_json(default_model, tmp_path):
     save(default_model, tmp_path / "m")
     with np.load(tmp_path / "m" / "model.npz", allow_pickle=False) as data:
