@@ -519,8 +519,8 @@ def create_app(model=None, *, max_body_bytes: int = MAX_BODY_BYTES, max_text_cha
         yield
 
     app = _App(title="cxtext", version=_version(), lifespan=lifespan,
-                  description="Contact group, topics, repeat and confidence for Russian customer feedback.",
-                  responses={413: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}})
+               description="Contact group, topics, repeat and confidence for Russian customer feedback.",
+               responses={413: {"model": Problem}, 422: {"model": Problem}, 503: {"model": Problem}})
     app.state.cxtext = state
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)
