@@ -177,7 +177,8 @@ class TextClassifier(BaseEstimator):
 
     # ---- prediction ----------------------------------------------------------------------
     def predict_scores(self, texts: Iterable) -> dict:
-        """Probabilities per head: 'group' (n x groups), 'topics' (n x topics), 'general' (n), docs."""
+        """Probabilities per head: 'group' (n x groups), 'topics' (n x topics), 'general' (n), the docs,
+        and 'distinct': the distinct docs with the index of each input's (repeats are scored once)."""
         check_is_fitted(self, "features_")
         docs = prepare_many(texts)
         unique, inverse = _distinct(docs)
@@ -188,7 +189,8 @@ class TextClassifier(BaseEstimator):
         p_text = _sigmoid(logits[:, n_g + n_t])
         general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, unique, group),
                                    self.stack_coef_, self.stack_intercept_))[:, 0]
-        return {"group": group[inverse], "topics": topic[inverse], "general": general[inverse], "docs": docs}
+        return {"group": group[inverse], "topics": topic[inverse], "general": general[inverse], "docs": docs,
+                "distinct": (unique, inverse)}
 
     def _stacked_coef(self) -> np.ndarray:
         """All heads' weights as one contiguous (features x outputs) matrix: one sparse product per
@@ -237,8 +239,9 @@ class TextClassifier(BaseEstimator):
         confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
 
         topic_lists = self._topic_lists(topic_on & processed[:, None])
-        said = {id(d): says_repeat(d.masked) for d in {id(d): d for d in docs}.values()}  # once per distinct text
-        repeat = [bool(ok and said[id(d)]) for d, ok in zip(docs, processed)]
+        unique, inverse = scores["distinct"]
+        said = [says_repeat(d.masked) for d in unique]  # once per distinct text
+        repeat = [bool(ok and said[k]) for k, ok in zip(inverse.tolist(), processed)]
         if customer_ids is not None and times is not None:
             history = history if history is not None else self.new_history()
             from_history = history.mark(list(customer_ids), list(times), topic_lists)
