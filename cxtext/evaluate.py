@@ -39,6 +39,9 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
         "group_confusion": {"labels": labels,
                             "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
     }
+    out["intervals_95"] = bootstrap_intervals(np.array(y_true), np.array(y_pred), supported, T, P,
+                                              np.array(list(map(bool, is_general))),
+                                              pred["is_general"].to_numpy(bool))
     if is_repeat is not None:
         out["repeat_f1"] = round(float(f1_score(list(map(bool, is_repeat)), list(pred["is_repeat"]),
                                                 zero_division=0)), 4)
@@ -50,12 +53,45 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
     return out
 
 
+def bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: Sequence[str], T: np.ndarray,
+                        P: np.ndarray, g_true: np.ndarray, g_pred: np.ndarray, rounds: int = 1000,
+                        seed: int = 0) -> dict:
+    """95% intervals of group macro-F1, topic micro-F1 and is_general F1 from resampling the texts.
+
+    On a few hundred labelled texts a figure moves by several points from one sample to the next:
+    the interval says how far a difference between two models or a goal can be trusted."""
+    n = len(y_true)
+    if n == 0:
+        return {}
+    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(float)
+
+    def f1(tp: np.ndarray, predicted: np.ndarray, true: np.ndarray) -> np.ndarray:
+        total = weights @ predicted + weights @ true
+        return np.divide(2 * (weights @ tp), total, out=np.zeros(rounds), where=total > 0)
+
+    per_group = [f1((y_true == g) & (y_pred == g), y_pred == g, y_true == g) for g in groups]
+    samples = {
+        "group_macro_f1": np.mean(per_group, axis=0) if per_group else np.zeros(rounds),
+        "topic_micro_f1": f1((T & P).sum(axis=1), P.sum(axis=1), T.sum(axis=1)),
+        "general_f1": f1(g_true & g_pred, g_pred, g_true),
+    }
+    return {name: [round(float(v), 4) for v in np.percentile(values, [2.5, 97.5])]
+            for name, values in samples.items()}
+
+
 def format_metrics(metrics: dict) -> str:
     """A short human-readable summary (what the CLI prints)."""
+    ci = metrics.get("intervals_95", {})
+
+    def interval(name: str) -> str:
+        return f" (95% CI {ci[name][0]:.3f}-{ci[name][1]:.3f})" if name in ci else ""
+
     lines = [f"texts: {metrics['n']}",
-             f"group accuracy {metrics['group_accuracy']:.3f}  macro-F1 {metrics['group_macro_f1']:.3f}",
-             f"topics micro-F1 {metrics['topic_micro_f1']:.3f}  macro-F1 {metrics['topic_macro_f1']:.3f}",
-             f"is_general F1 {metrics['general_f1']:.3f}"]
+             f"group accuracy {metrics['group_accuracy']:.3f}  macro-F1 {metrics['group_macro_f1']:.3f}"
+             + interval("group_macro_f1"),
+             f"topics micro-F1 {metrics['topic_micro_f1']:.3f}{interval('topic_micro_f1')}  "
+             f"macro-F1 {metrics['topic_macro_f1']:.3f}",
+             f"is_general F1 {metrics['general_f1']:.3f}{interval('general_f1')}"]
     if "repeat_f1" in metrics:
         lines.append(f"is_repeat F1 {metrics['repeat_f1']:.3f}")
     lines.append("per topic (P / R / F1 / n):")

@@ -1,0 +1,51 @@
+"""Metrics an analyst reads after retraining, and how far each can be trusted."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxtext.evaluate import format_metrics, score_labels
+
+TOPICS = ["speed", "payments", "app_website"]
+
+
+def _sample(n: int, error_rate: float, seed: int = 1):
+    """True labels and predictions that are wrong on about `error_rate` of the texts."""
+    rng = np.random.default_rng(seed)
+    groups = rng.choice(["complaint", "consultation", "gratitude"], size=n).tolist()
+    topics = [[t for t in TOPICS if rng.random() < 0.4] for _ in range(n)]
+    general = (rng.random(n) < 0.2).tolist()
+    wrong = rng.random(n) < error_rate
+    pred = pd.DataFrame({
+        "group": ["claim" if w else g for g, w in zip(groups, wrong)],
+        "topics": [";".join(TOPICS[:1] if w else t) for t, w in zip(topics, wrong)],
+        "is_general": [(not g) if w else g for g, w in zip(general, wrong)],
+    })
+    return pred, groups, topics, general
+
+
+def test_perfect_predictions_score_one_with_a_zero_width_interval():
+    pred, groups, topics, general = _sample(200, 0.0)
+    m = score_labels(pred, groups, topics, general, TOPICS)
+    assert m["topic_micro_f1"] == 1.0 and m["general_f1"] == 1.0 and m["group_macro_f1"] == 1.0
+    assert m["intervals_95"] == {"group_macro_f1": [1.0, 1.0], "topic_micro_f1": [1.0, 1.0],
+                                 "general_f1": [1.0, 1.0]}
+
+
+@pytest.mark.parametrize("name", ["group_macro_f1", "topic_micro_f1", "general_f1"])
+def test_interval_holds_the_figure_and_narrows_with_more_texts(name):
+    small = score_labels(*_sample(150, 0.3), TOPICS)
+    large = score_labels(*_sample(3000, 0.3), TOPICS)
+    for m in (small, large):
+        low, high = m["intervals_95"][name]
+        assert low < m[name] < high
+    width = lambda m: m["intervals_95"][name][1] - m["intervals_95"][name][0]  # noqa: E731
+    assert width(large) < width(small) / 2
+
+
+def test_intervals_are_reproducible_and_printed():
+    first = score_labels(*_sample(300, 0.25), TOPICS)
+    again = score_labels(*_sample(300, 0.25), TOPICS)
+    assert first["intervals_95"] == again["intervals_95"]
+    text = format_metrics(first)
+    low, high = first["intervals_95"]["topic_micro_f1"]
+    assert f"topics micro-F1 {first['topic_micro_f1']:.3f} (95% CI {low:.3f}-{high:.3f})" in text
