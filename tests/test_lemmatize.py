@@ -81,6 +81,84 @@ def test_lemma_is_cached():
     assert lm._CACHE["операторы"] == "оператор"
 
 
+def _varied_words(morph) -> list[str]:
+    """Several thousand words of every shape lemma() meets, built from the dictionary at test time."""
+    import random
+    from itertools import islice, product
+
+    rng = random.Random(3)
+    forms = []
+    for prefix in ("вс", "ст", "пере", "при", "об", "е", "ё", "за", "он", "мо", "кни", "до"):
+        forms += [p.word for p in islice(morph.iter_known_word_parses(prefix), 300)]
+    forms = sorted(set(forms))
+    letters = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+    words = list(forms)
+    words += [f.replace("ё", "е") for f in forms if "ё" in f]  # ё typed as е
+    words += ["".join(t) for n in (1, 2) for t in product(letters, repeat=n)]
+    words += rng.sample(["".join(t) for t in product(letters, repeat=3)], 1500)
+    words += list(letters.upper()) + [w.capitalize() for w in rng.sample(forms, 300)]  # initials
+    words += [w.upper() for w in rng.sample(forms, 100)]
+
+    def typo(w: str) -> str:
+        i = rng.randrange(len(w))
+        return w[:i] + rng.choice(letters) + w[i + 1:] if rng.random() < 0.5 else w[:i] + w[i + 1:]
+
+    words += [typo(w) for w in rng.sample(forms, 400) if len(w) > 3]
+    words += [f"{a}-{b}" for a, b in zip(rng.sample(forms, 200), rng.sample(forms, 200))]
+    words += [f"{w}-{p}" for w, p in zip(rng.sample(forms, 120), ["то", "ка", "таки", "нибудь"] * 30)]
+    words += ["кто-то", "из-за", "по-моему", "смс-ку", "wi-fi", "чат-бот", "сим-карту"]
+    words += ["pdf", "iphone", "hello", "x", "123", "4.5", "2-х", "5-ти", "теле2", "v2", "х5"]
+    words += ["", " ", "-", "—", "...", "ё", "Ё", "ёё", "\x00", "а\x01", "\u0301"]
+    return words
+
+
+def test_the_dictionary_shortcut_gives_the_first_parse_s_normal_form(morph):
+    forms = lm._DictionaryForms.of(morph)
+    assert forms is not None
+    words = _varied_words(morph)
+    assert len(words) > 5000
+    known = 0
+    for word in words:
+        got = forms.normal_form(word)
+        if got is not None:
+            known += 1
+            assert got == morph.parse(word)[0].normal_form, word
+        assert lm._new_lemma(word) == lm._fold(morph.parse(word)[0].normal_form) or word in lm._one_word_lemmas()
+    assert known > len(words) / 2  # the shortcut is taken, not skipped
+
+
+def test_the_dictionary_shortcut_leaves_initials_and_unknown_words_to_parse(morph):
+    forms = lm._DictionaryForms.of(morph)
+    assert forms.normal_form("А") is None  # also an abbreviated first name or patronymic
+    assert forms.normal_form("превед") is None
+    assert forms.normal_form("wi-fi") is None
+    assert forms.normal_form("ежик") == "ёжик"
+    assert forms.normal_form("стали") == morph.parse("стали")[0].normal_form
+
+
+def test_the_dictionary_shortcut_is_only_for_stock_analyzers(morph):
+    import pymorphy3
+
+    class Subclass(pymorphy3.MorphAnalyzer):
+        pass
+
+    assert lm._DictionaryForms.of(FakeAnalyzer()) is None
+    assert lm._DictionaryForms.of(object.__new__(Subclass)) is None
+    patched = pymorphy3.MorphAnalyzer.__new__(pymorphy3.MorphAnalyzer)
+    patched.__dict__.update(vars(morph), parse=lambda word: [])
+    assert lm._DictionaryForms.of(patched) is None
+    no_initials = pymorphy3.MorphAnalyzer.__new__(pymorphy3.MorphAnalyzer)
+    no_initials.__dict__.update(vars(morph), _units=morph._units[3:])  # numbers first
+    assert lm._DictionaryForms.of(no_initials) is None
+
+
+def test_an_injected_analyzer_is_asked_even_for_dictionary_words():
+    fake = FakeAnalyzer()
+    lm.set_analyzer(fake)
+    assert lm.lemma("работает") == "lemma-работает"
+    assert fake.calls == 1
+
+
 # -- the contextual path ----------------------------------------------------------------------
 
 SENTENCES = [
@@ -188,3 +266,47 @@ def test_set_analyzer_none_rebuilds_lazily(morph):
     assert lm._ANALYZER is None
     assert lm.lemma("звонки") == "звонок"
     assert lm._ANALYZER is not None
+
+
+# -- the dictionary shortcut on a cache miss ---------------------------------------------------
+
+def _awkward_words(morph, n_forms: int = 4000) -> list[str]:
+    """Dictionary forms of many lexemes plus the words that could trip a shortcut: ё typed or
+    not, initials and other short words, hyphens, typos, capitals, Latin, digits."""
+    import random
+    from itertools import islice
+
+    rng = random.Random(3)
+    forms = [p.word for prefix in ("пр", "за", "не", "по", "сч", "ёл", "об", "ж", "у", "к")
+             for p in islice(morph.iter_known_word_parses(prefix), n_forms // 10)]
+    letters = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+    typos = [w[:i] + rng.choice(letters) + w[i + 1:] for w in rng.sample(forms, 600)
+             for i in [rng.randrange(len(w))]]
+    short = list(letters) + [a + b for a in "аеоня" for b in letters]
+    odd = ["все", "всё", "еще", "ещё", "ее", "её", "елка", "мед", "темно", "кто-то", "из-за", "интернет-банк",
+           "сбер", "смс-ка", "ok", "iphone", "2fa", "123", "x5", "т.к", "-", "ё"]
+    return forms + [w.replace("ё", "е") for w in forms if "ё" in w] + typos + short + odd + [
+        w.capitalize() for w in forms[:300]]
+
+
+def test_a_new_word_gets_exactly_the_first_parse(morph):
+    # lemma() skips building pymorphy3's Parse objects for dictionary words: its answer must still
+    # be the normal form of parse(word)[0] (ё folded) for every kind of word
+    words = _awkward_words(morph)
+    assert len(words) > 4000
+    shortcut = lm._dictionary_normal_form()
+    wrong = []
+    for word in words:
+        expected = lm._fold(morph.parse(word)[0].normal_form)
+        got = shortcut(word)
+        if got is not None and lm._fold(got) != expected:
+            wrong.append((word, got, expected))
+    assert wrong == []
+    assert sum(shortcut(w) is not None for w in words) > 0.8 * len(words)  # the shortcut is taken
+
+
+def test_an_injected_analyzer_never_takes_the_shortcut():
+    fake = FakeAnalyzer()
+    lm.set_analyzer(fake)
+    assert lm._dictionary_normal_form()("звонки") is None
+    assert lm.lemma("звонки") == "lemma-звонки"
