@@ -140,27 +140,30 @@ def _no_normal_form(word: str) -> None:
 
 
 class _DictionaryForms:
-    """The first parse's normal form of a word pymorphy3's dictionary knows, without parsing it.
+    """The normal form of pymorphy3's first parse of a word, without making Parse objects.
 
-    For such a word ``MorphAnalyzer.parse`` makes a Parse (tag, normal form, method stack) of every
+    For a word the dictionary knows ``MorphAnalyzer.parse`` makes a Parse (tag, normal form, method stack) of every
     (paradigm, form) pair the dictionary gives, scores each by P(tag | word) and sorts them, stably,
     most likely first (all in dictionary order when no probability is known). Only the first normal
     form is wanted here: it is the normal form of the first pair with the highest P(tag | word), and
-    finding it takes half the time. Words the dictionary does not know (typos, rare words, numbers,
-    Latin), and initials ("А", which pymorphy3 also reads as an abbreviated name), give None: the
-    caller parses them.
+    finding it takes half the time. A word the dictionary does not know (a typo, a rare word, a
+    number, Latin) goes through the guessing units as ``parse`` runs them, and only the first guess
+    is kept. Initials ("А", which pymorphy3 also reads as an abbreviated name) give None: the caller
+    parses them.
     """
 
-    def __init__(self, morph: Any, initials: frozenset[str]) -> None:
+    def __init__(self, morph: Any, initials: frozenset[str], guessers: list[tuple[Any, bool]]) -> None:
         dictionary = morph.dictionary
         self.words = dictionary.words
         self.substitutes = morph.char_substitutes  # "е" may stand for "ё"
+        self.substituted = frozenset(key.decode("utf-8") for key in self.substitutes)
         self.paradigms = dictionary.paradigms
         self.tags = [str(tag) for tag in dictionary.gramtab]
         self.build_normal_form = dictionary.build_normal_form
         estimator = morph.prob_estimator
         self.p_t_given_w = None if estimator is None else estimator.p_t_given_w
         self.initials = initials
+        self.guessers = guessers  # the units after the dictionary's group, in parse's order
 
     @classmethod
     def of(cls, morph: Any) -> "_DictionaryForms | None":
@@ -188,20 +191,50 @@ class _DictionaryForms:
         initials_units = (AbbreviatedFirstNameAnalyzer, AbbreviatedPatronymicAnalyzer)
         if any(type(unit) not in initials_units for unit in group[1:]):
             return None
-        return cls(morph, frozenset(letter for unit in group[1:] for letter in unit.letters))
+        initials = frozenset(letter for unit in group[1:] for letter in unit.letters)
+        return cls(morph, initials, [(unit.analyzer, unit.is_terminal) for unit in units[ends[0] + 1:]])
 
     def normal_form(self, word: str) -> str | None:
-        """The normal form of pymorphy3's first parse of ``word``, or None if not a dictionary word."""
+        """The normal form of pymorphy3's first parse of ``word`` (None for an initial: parse it)."""
         if word in self.initials:
             return None
         word_lower = word.lower()
-        items = self.words.similar_items(word_lower, self.substitutes)  # what pymorphy3 reads
+        items = self._similar_items(word_lower)
         if not items:
-            return None
+            return self._guess(word, word_lower)
         if len(items) == 1 and len(items[0][1]) == 1 or self.p_t_given_w is None:
             fixed_word, ((para_id, idx), *_) = items[0]
             return self.build_normal_form(para_id, idx, fixed_word)
         return self.build_normal_form(*self._likeliest(word_lower, items))
+
+    def _guess(self, word: str, word_lower: str) -> str | None:
+        """The first guess of the units after the dictionary (numbers, Latin, hyphens, prefixes,
+        suffixes by analogy), as ``parse`` ranks them, without making Parse objects of them all."""
+        guesses: list = []
+        seen: set = set()
+        for unit, is_terminal in self.guessers:
+            guesses.extend(unit.parse(word, word_lower, seen))
+            if is_terminal and guesses:
+                break
+        if not guesses:
+            return None
+        if self.p_t_given_w is None:
+            return guesses[0][2]
+        best, best_p = guesses[0], 0  # all P(tag | word) 0: the first guess, as parse keeps the order
+        for guess in guesses:
+            p = self.p_t_given_w.get(f"{word_lower}:{guess[1]}", 0)
+            if p > best_p:
+                best, best_p = guess, p
+        return best[2]
+
+    def _similar_items(self, word_lower: str) -> list:
+        """``words.similar_items(word_lower, substitutes)``, what pymorphy3 reads: [(the word with
+        "ё" restored, [(paradigm, form index), ...]), ...]. A word with no "е" has no variants to
+        try, so a plain look-up answers it at half the cost."""
+        if self.substituted.isdisjoint(word_lower):
+            pairs = self.words.get(word_lower)
+            return [(word_lower, pairs)] if pairs else []
+        return self.words.similar_items(word_lower, self.substitutes)
 
     def _likeliest(self, word_lower: str, items: Any) -> tuple[int, int, str]:
         """(paradigm, form index, word) of the first pair with the highest P(tag | word)."""

@@ -127,11 +127,11 @@ def test_the_dictionary_shortcut_gives_the_first_parse_s_normal_form(morph):
     assert known > len(words) / 2  # the shortcut is taken, not skipped
 
 
-def test_the_dictionary_shortcut_leaves_initials_and_unknown_words_to_parse(morph):
+def test_the_shortcut_leaves_initials_to_parse_and_guesses_unknown_words_as_parse_does(morph):
     forms = lm._DictionaryForms.of(morph)
     assert forms.normal_form("А") is None  # also an abbreviated first name or patronymic
-    assert forms.normal_form("превед") is None
-    assert forms.normal_form("wi-fi") is None
+    for unknown in ("превед", "wi-fi", "приложуха", "зделали", "123"):
+        assert forms.normal_form(unknown) == morph.parse(unknown)[0].normal_form
     assert forms.normal_form("ежик") == "ёжик"
     assert forms.normal_form("стали") == morph.parse("стали")[0].normal_form
 
