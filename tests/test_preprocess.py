@@ -244,3 +244,28 @@ def test_simple_texts_take_a_shortcut_to_the_same_result(text):
     if text.strip():
         assert _simple_steps(text, stop) == (_features(normal, stop), normal, masked, "ok")
     assert _simple_tokens(normal) == tokenize(normal)
+
+
+def test_the_dictionary_shortcut_does_not_change_any_feature_string(monkeypatch):
+    """preprocess with lemmatize's dictionary shortcut equals preprocess with pymorphy3's parse."""
+    import importlib
+    from pathlib import Path
+
+    from cxtext.preprocess import clear_cache
+
+    lm = importlib.import_module("cxtext.lemmatize")
+    lines = (Path(__file__).parent / "bench" / "feedback_ru.txt").read_text(encoding="utf-8").splitlines()
+    texts = [line for line in lines if line and not line.startswith("#")]
+    texts += ["Всё ОК, ёлки! ЗВОНИЛ 3 раза, не дозвонился :(", "А. С. Пушкин не отвечает", "смс-ку не прислали"]
+    lm.set_analyzer(lm.get_analyzer())  # empty caches; the stock analyzer has the shortcut
+    clear_cache()
+    fast = [preprocess(t) for t in texts]
+    assert lm._DICTIONARY_NORMAL_FORM not in (None, lm._no_normal_form)
+    lm._CACHE.clear()
+    clear_cache()
+    monkeypatch.setattr(lm, "_DICTIONARY_NORMAL_FORM", lm._no_normal_form)  # every word parsed
+    try:
+        assert [preprocess(t) for t in texts] == fast
+    finally:
+        lm._CACHE.clear()
+        clear_cache()
