@@ -21,6 +21,7 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
     supported = [g for g in labels if y_true.count(g) >= min_group_support]
     T = np.array([[t in row for t in topic_ids] for row in topics], dtype=bool)
     P = np.array([[t in split_topics(row) for t in topic_ids] for row in pred["topics"]], dtype=bool)
+    g_true, g_pred = np.array(list(map(bool, is_general)), dtype=bool), pred["is_general"].to_numpy(bool)
     p, r, f, s = precision_recall_fscore_support(T, P, average=None, zero_division=0)
     present = T.sum(axis=0) > 0
     out = {
@@ -31,8 +32,7 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
         "group_macro_f1_groups": supported,
         "topic_micro_f1": round(float(f1_score(T, P, average="micro", zero_division=0)), 4),
         "topic_macro_f1": round(float(np.mean(f[present])) if present.any() else 0.0, 4),
-        "general_f1": round(float(f1_score(list(map(bool, is_general)), list(pred["is_general"]),
-                                           zero_division=0)), 4),
+        "general_f1": round(float(f1_score(g_true, g_pred, zero_division=0)), 4),
         "per_topic": {t: {"precision": round(float(p[i]), 3), "recall": round(float(r[i]), 3),
                           "f1": round(float(f[i]), 3), "support": int(s[i])}
                       for i, t in enumerate(topic_ids)},
@@ -40,8 +40,7 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
                             "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
     }
     out["intervals_95"] = bootstrap_intervals(np.array(y_true), np.array(y_pred), supported, T, P,
-                                              np.array(list(map(bool, is_general))),
-                                              pred["is_general"].to_numpy(bool))
+                                              g_true, g_pred)
     if is_repeat is not None:
         out["repeat_f1"] = round(float(f1_score(list(map(bool, is_repeat)), list(pred["is_repeat"]),
                                                 zero_division=0)), 4)

@@ -2,8 +2,8 @@
 
 - ``lemma(word)`` is the fast path: one lower-case word (ё already folded to е) -> its lemma, from a
   plain dict cache (a hit costs ~0.2 µs). Domain overrides and abbreviations come first, then
-  pymorphy3's first parse; for a word in pymorphy3's dictionary its normal form is read from the
-  dictionary directly, the same answer at half the cost (``_DictionaryForms``).
+  pymorphy3's first parse, whose normal form is read without building every Parse object: the
+  same answer at about half the cost (``_FirstNormalForm``).
   **Preprocessing uses this path for bulk labelling.**
 - ``lemmatize(words)`` is the contextual path: the words are one sentence in order, and for each
   word it chooses among pymorphy3's parses with grammar rules about the neighbours (a word after a
@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any, Callable, NamedTuple, Sequence
 
 _ANALYZER: Any = None
-_DICTIONARY_NORMAL_FORM: Callable[[str], str | None] | None = None  # see _dictionary_normal_form
+_FIRST_NORMAL_FORM: Callable[[str], str | None] | None = None  # see _first_normal_form
 _CACHE: dict[str, str] = {}
 _PARSES: dict[str, tuple["_Parse", ...]] = {}
 _TABLES: dict[str, Any] = {}
@@ -58,9 +58,9 @@ def set_analyzer(analyzer: Any) -> None:
 
     The caches are emptied, since they hold the previous analyzer's answers.
     """
-    global _ANALYZER, _DICTIONARY_NORMAL_FORM
+    global _ANALYZER, _FIRST_NORMAL_FORM
     _ANALYZER = analyzer
-    _DICTIONARY_NORMAL_FORM = None
+    _FIRST_NORMAL_FORM = None
     _CACHE.clear()
     _PARSES.clear()
 
@@ -108,7 +108,7 @@ def _new_lemma(word: str) -> str:
     """`lemma` of a word not in the cache: an override or abbreviation, else the first parse."""
     got = _one_word_lemmas().get(word)
     if got is None:
-        form = (_DICTIONARY_NORMAL_FORM or _dictionary_normal_form())(word)
+        form = _first_normal_form()(word)
         got = _fold(get_analyzer().parse(word)[0].normal_form if form is None else form)
     return got
 
@@ -123,28 +123,28 @@ def _one_word_lemmas() -> dict[str, str]:
     return got
 
 
-def _dictionary_normal_form() -> Callable[[str], str | None]:
-    """The current analyzer's `_DictionaryForms.normal_form`, made on first use.
+def _first_normal_form() -> Callable[[str], str | None]:
+    """The current analyzer's `_FirstNormalForm.normal_form`, made on first use.
 
     An analyzer that has no such shortcut gets a function that always says None (parse the word).
     """
-    global _DICTIONARY_NORMAL_FORM
-    if _DICTIONARY_NORMAL_FORM is None:
-        forms = _DictionaryForms.of(get_analyzer())
-        _DICTIONARY_NORMAL_FORM = _no_normal_form if forms is None else forms.normal_form
-    return _DICTIONARY_NORMAL_FORM
+    global _FIRST_NORMAL_FORM
+    if _FIRST_NORMAL_FORM is None:
+        forms = _FirstNormalForm.of(get_analyzer())
+        _FIRST_NORMAL_FORM = _no_normal_form if forms is None else forms.normal_form
+    return _FIRST_NORMAL_FORM
 
 
 def _no_normal_form(word: str) -> None:
     return None
 
 
-class _DictionaryForms:
+class _FirstNormalForm:
     """The normal form of pymorphy3's first parse of a word, without making Parse objects.
 
-    For a word the dictionary knows ``MorphAnalyzer.parse`` makes a Parse (tag, normal form, method stack) of every
-    (paradigm, form) pair the dictionary gives, scores each by P(tag | word) and sorts them, stably,
-    most likely first (all in dictionary order when no probability is known). Only the first normal
+    For a word the dictionary knows, ``MorphAnalyzer.parse`` makes a Parse (tag, normal form, method
+    stack) of every (paradigm, form) pair the dictionary gives, scores each by P(tag | word) and
+    sorts them, stably, most likely first (all in dictionary order when no probability is known). Only the first normal
     form is wanted here: it is the normal form of the first pair with the highest P(tag | word), and
     finding it takes half the time. A word the dictionary does not know (a typo, a rare word, a
     number, Latin) goes through the guessing units as ``parse`` runs them, and only the first guess
@@ -166,7 +166,7 @@ class _DictionaryForms:
         self.guessers = guessers  # the units after the dictionary's group, in parse's order
 
     @classmethod
-    def of(cls, morph: Any) -> "_DictionaryForms | None":
+    def of(cls, morph: Any) -> "_FirstNormalForm | None":
         """The shortcut for ``morph``, or None unless it is a stock pymorphy3 analyzer.
 
         Stock means: parse not replaced, the standard probability estimator, and a first
@@ -202,10 +202,12 @@ class _DictionaryForms:
         items = self._similar_items(word_lower)
         if not items:
             return self._guess(word, word_lower)
-        if len(items) == 1 and len(items[0][1]) == 1 or self.p_t_given_w is None:
-            fixed_word, ((para_id, idx), *_) = items[0]
+        if len(items) == 1 and len(items[0][1]) == 1:
+            fixed_word, ((para_id, idx),) = items[0]
             return self.build_normal_form(para_id, idx, fixed_word)
-        return self.build_normal_form(*self._likeliest(word_lower, items))
+        pairs = ((self._tag(para_id, idx), (para_id, idx, fixed_word))
+                 for fixed_word, found in items for para_id, idx in found)
+        return self.build_normal_form(*self._likeliest(word_lower, pairs))
 
     def _guess(self, word: str, word_lower: str) -> str | None:
         """The first guess of the units after the dictionary (numbers, Latin, hyphens, prefixes,
@@ -218,14 +220,7 @@ class _DictionaryForms:
                 break
         if not guesses:
             return None
-        if self.p_t_given_w is None:
-            return guesses[0][2]
-        best, best_p = guesses[0], 0  # all P(tag | word) 0: the first guess, as parse keeps the order
-        for guess in guesses:
-            p = self.p_t_given_w.get(f"{word_lower}:{guess[1]}", 0)
-            if p > best_p:
-                best, best_p = guess, p
-        return best[2]
+        return self._likeliest(word_lower, ((str(tag), form) for _, tag, form, *_ in guesses))
 
     def _similar_items(self, word_lower: str) -> list:
         """``words.similar_items(word_lower, substitutes)``, what pymorphy3 reads: [(the word with
@@ -236,16 +231,18 @@ class _DictionaryForms:
             return [(word_lower, pairs)] if pairs else []
         return self.words.similar_items(word_lower, self.substitutes)
 
-    def _likeliest(self, word_lower: str, items: Any) -> tuple[int, int, str]:
-        """(paradigm, form index, word) of the first pair with the highest P(tag | word)."""
+    def _tag(self, para_id: int, idx: int) -> str:
+        paradigm = self.paradigms[para_id]
+        return self.tags[paradigm[len(paradigm) // 3 + idx]]
+
+    def _likeliest(self, word_lower: str, candidates: Any) -> Any:
+        """The value of the first (tag, value) candidate with the highest P(tag | word): parse's
+        stable sort by probability, or its order when no probability is known."""
         best, best_p = None, -1
-        for fixed_word, pairs in items:
-            for para_id, idx in pairs:
-                paradigm = self.paradigms[para_id]
-                tag = self.tags[paradigm[len(paradigm) // 3 + idx]]
-                p = self.p_t_given_w.get(f"{word_lower}:{tag}", 0)  # P * 10**6, an int
-                if p > best_p:
-                    best, best_p = (para_id, idx, fixed_word), p
+        for tag, value in candidates:
+            p = self.p_t_given_w.get(f"{word_lower}:{tag}", 0) if self.p_t_given_w is not None else 0
+            if p > best_p:  # P * 10**6, an int
+                best, best_p = value, p
         return best
 
 

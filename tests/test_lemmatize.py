@@ -113,7 +113,7 @@ def _varied_words(morph) -> list[str]:
 
 
 def test_the_dictionary_shortcut_gives_the_first_parse_s_normal_form(morph):
-    forms = lm._DictionaryForms.of(morph)
+    forms = lm._FirstNormalForm.of(morph)
     assert forms is not None
     words = _varied_words(morph)
     assert len(words) > 5000
@@ -128,7 +128,7 @@ def test_the_dictionary_shortcut_gives_the_first_parse_s_normal_form(morph):
 
 
 def test_the_shortcut_leaves_initials_to_parse_and_guesses_unknown_words_as_parse_does(morph):
-    forms = lm._DictionaryForms.of(morph)
+    forms = lm._FirstNormalForm.of(morph)
     assert forms.normal_form("А") is None  # also an abbreviated first name or patronymic
     for unknown in ("превед", "wi-fi", "приложуха", "зделали", "123"):
         assert forms.normal_form(unknown) == morph.parse(unknown)[0].normal_form
@@ -142,14 +142,14 @@ def test_the_dictionary_shortcut_is_only_for_stock_analyzers(morph):
     class Subclass(pymorphy3.MorphAnalyzer):
         pass
 
-    assert lm._DictionaryForms.of(FakeAnalyzer()) is None
-    assert lm._DictionaryForms.of(object.__new__(Subclass)) is None
+    assert lm._FirstNormalForm.of(FakeAnalyzer()) is None
+    assert lm._FirstNormalForm.of(object.__new__(Subclass)) is None
     patched = pymorphy3.MorphAnalyzer.__new__(pymorphy3.MorphAnalyzer)
     patched.__dict__.update(vars(morph), parse=lambda word: [])
-    assert lm._DictionaryForms.of(patched) is None
+    assert lm._FirstNormalForm.of(patched) is None
     no_initials = pymorphy3.MorphAnalyzer.__new__(pymorphy3.MorphAnalyzer)
     no_initials.__dict__.update(vars(morph), _units=morph._units[3:])  # numbers first
-    assert lm._DictionaryForms.of(no_initials) is None
+    assert lm._FirstNormalForm.of(no_initials) is None
 
 
 def test_an_injected_analyzer_is_asked_even_for_dictionary_words():
@@ -294,7 +294,7 @@ def test_a_new_word_gets_exactly_the_first_parse(morph):
     # be the normal form of parse(word)[0] (ё folded) for every kind of word
     words = _awkward_words(morph)
     assert len(words) > 4000
-    shortcut = lm._dictionary_normal_form()
+    shortcut = lm._first_normal_form()
     wrong = []
     for word in words:
         expected = lm._fold(morph.parse(word)[0].normal_form)
@@ -308,5 +308,5 @@ def test_a_new_word_gets_exactly_the_first_parse(morph):
 def test_an_injected_analyzer_never_takes_the_shortcut():
     fake = FakeAnalyzer()
     lm.set_analyzer(fake)
-    assert lm._dictionary_normal_form()("звонки") is None
+    assert lm._first_normal_form()("звонки") is None
     assert lm.lemma("звонки") == "lemma-звонки"

@@ -260,10 +260,10 @@ def test_the_dictionary_shortcut_does_not_change_any_feature_string(monkeypatch)
     lm.set_analyzer(lm.get_analyzer())  # empty caches; the stock analyzer has the shortcut
     clear_cache()
     fast = [preprocess(t) for t in texts]
-    assert lm._DICTIONARY_NORMAL_FORM not in (None, lm._no_normal_form)
+    assert lm._FIRST_NORMAL_FORM not in (None, lm._no_normal_form)
     lm._CACHE.clear()
     clear_cache()
-    monkeypatch.setattr(lm, "_DICTIONARY_NORMAL_FORM", lm._no_normal_form)  # every word parsed
+    monkeypatch.setattr(lm, "_FIRST_NORMAL_FORM", lm._no_normal_form)  # every word parsed
     try:
         assert [preprocess(t) for t in texts] == fast
     finally:
