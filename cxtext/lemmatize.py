@@ -61,6 +61,11 @@ def set_analyzer(analyzer: Any) -> None:
     global _ANALYZER, _FIRST_NORMAL_FORM
     _ANALYZER = analyzer
     _FIRST_NORMAL_FORM = None
+    clear_cache()
+
+
+def clear_cache() -> None:
+    """Forget every cached lemma and parse (benchmarks use it to start cold)."""
     _CACHE.clear()
     _PARSES.clear()
 

@@ -15,7 +15,9 @@ import pandas as pd
 def _cue_pattern() -> re.Pattern:
     lines = resources.files("cxtext").joinpath("data/repeat_cues.txt").read_text("utf-8").splitlines()
     rules = [line.split("  #", 1)[0].strip() for line in lines if line.strip() and not line.startswith("#")]
-    return re.compile("|".join(f"(?:{rule})" for rule in rules))
+    # every cue starts a word: "основа" holds no "снова", "хуже звонил" no "уже звонил", and the
+    # search skips the middle of words quickly
+    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{rule})" for rule in rules) + ")")
 
 
 def says_repeat(text: str) -> bool:

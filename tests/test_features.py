@@ -43,3 +43,34 @@ def test_dot_equals_the_product_with_the_stacked_matrix():
     coef = np.random.default_rng(0).normal(size=(features.n_features, 3)).astype(np.float32)
     expected = np.asarray(features.transform(docs) @ coef)
     assert np.abs(features.dot(docs, coef) - expected).max() < 1e-4
+
+
+VARIED = ["Приложуха виснет 😡😡 при входе в ЛК!!!", "оч долго ждал курьера, 3 часа", "a b c d e f", "я",
+          "ЗВОНЮ ТРЕТИЙ РАЗ", "спасибо)))", "перевод 5000 р не дошёл <NUM> <CARD>", "x" * 60, "ёжик в тумане",
+          "Клиент: верните деньги\nОператор: уточните номер", "www.bank.ru не открывается", "日本語 テスト",
+          "нормально", "не работает не работает не работает", "ab  cd\u00a0ef\tgh", "🙂", "Ок ок ок ок"]
+
+
+def test_vectorised_ngrams_equal_sklearn_on_words_never_seen_in_fitting():
+    docs = prepare_many(VARIED * 3)
+    features = TextFeatures.fit(docs)
+    unseen = prepare_many(["совсем новые словечки 🤷 и старые: приложуха виснет", "xyz", "", "  ", "日本",
+                           "долго долго долго ждал", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ⓣⓔⓧⓣ", "a" * 5000])
+    texts = [d.text for d in docs + unseen]
+    assert np.abs((features._char.transform(texts) - features.char.transform(texts)).toarray()).max() < 1e-6
+    lemmas = [d.features for d in docs + unseen]
+    assert np.abs((features._word.transform(lemmas) - features.word.transform(lemmas)).toarray()).max() < 1e-6
+
+
+def test_code_table_finds_every_code_it_holds_and_nothing_else():
+    from cxtext.features import _CodeTable
+
+    rng = np.random.default_rng(0)
+    codes = np.unique(rng.integers(0, 2**62, 5_000))
+    table = _CodeTable(codes, np.arange(len(codes)) * 7)
+    hit, ids = table.find(codes[::-1])
+    assert hit.all() and (ids == (np.arange(len(codes)) * 7)[::-1]).all()
+    absent = np.setdiff1d(rng.integers(0, 2**62, 5_000), codes)
+    assert not table.find(absent)[0].any()
+    empty = _CodeTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    assert not empty.find(codes)[0].any()

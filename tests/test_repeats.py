@@ -14,6 +14,11 @@ from cxtext.repeats import RepeatHistory, says_repeat
     ("обращаюсь не первый раз", True),
     ("всё отлично, спасибо", False),
     ("первый раз заказываю, понравилось", False),
+    ("обещали перезвонить 3 раза и пропали", True),
+    ("позвонила 11 раз, писала в чат", True),
+    ("я несколько раз вежливо отказался", False),  # "сколько раз" inside "несколько" is no cue
+    ("основа тарифа: 10 гигабайт и звонки", False),  # "снова" inside a word is no cue
+    ("в роуминге связь хуже звонил через вайбер", False),  # nor "хуже звонил" an "уже звонил"
     ("", False),
 ])
 def test_repeat_cues_in_text(text, expected):

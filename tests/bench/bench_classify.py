@@ -45,6 +45,11 @@ def main() -> dict:
     import importlib
 
     pre = importlib.import_module("cxtext.preprocess")
+    lem = importlib.import_module("cxtext.lemmatize")
+
+    def forget() -> None:  # cold: no word seen before, neither as a feature word nor as a lemma
+        pre.clear_cache()
+        lem.clear_cache()
     from cxtext.classify import load_model
 
     shorts, transcripts = _texts()
@@ -53,13 +58,14 @@ def main() -> dict:
     out = {}
     for name, texts in (("short_comments", shorts), ("transcripts_2kb", transcripts)):
         for state in ("cold", "warm"):  # cold: first pass over new words; warm: a long-running job
-            if state == "cold":
-                pre.clear_cache()
-            prep = _rate(pre.prepare_many, texts)
-            if state == "cold":
-                pre.clear_cache()
-                model.features_._char.cache.clear()
-            full = _rate(model.predict, texts)
+            prep, full = 0.0, 0.0
+            for _ in range(2):  # alternate and keep the best of two, so neither side gets the one-off costs
+                if state == "cold":
+                    forget()
+                prep = max(prep, _rate(pre.prepare_many, texts))
+                if state == "cold":
+                    forget()
+                full = max(full, _rate(model.predict, texts))
             out[f"{name}_{state}"] = {"texts": len(texts), "preprocess_per_s": round(prep),
                                       "predict_per_s": round(full),
                                       "classification_cost_vs_preprocessing": round(prep / full - 1, 3)}
