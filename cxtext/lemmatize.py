@@ -216,12 +216,19 @@ class _FirstNormalForm:
 
     def _guess(self, word: str, word_lower: str) -> str | None:
         """The first guess of the units after the dictionary (numbers, Latin, hyphens, prefixes,
-        suffixes by analogy), as ``parse`` ranks them, without making Parse objects of them all."""
+        suffixes by analogy), as ``parse`` ranks them, without making Parse objects of them all.
+
+        ``parse`` keeps the units' order when no guess has a P(tag | word), which is the case for
+        almost every word the dictionary lacks: then the first guess is final, and the costly
+        suffix analogy after a prefix guess is skipped."""
         guesses: list = []
         seen: set = set()
+        unranked = None
         for unit, is_terminal in self.guessers:
             guesses.extend(unit.parse(word, word_lower, seen))
-            if is_terminal and guesses:
+            if guesses and not is_terminal and unranked is None:
+                unranked = self.p_t_given_w is None or not self.p_t_given_w.has_keys_with_prefix(f"{word_lower}:")
+            if guesses and (is_terminal or unranked):
                 break
         if not guesses:
             return None
