@@ -210,9 +210,13 @@ class _FirstNormalForm:
         if len(items) == 1 and len(items[0][1]) == 1:
             fixed_word, ((para_id, idx),) = items[0]
             return self.build_normal_form(para_id, idx, fixed_word)
+        probabilities = self._probabilities(word_lower)
+        if not probabilities:  # parse keeps the dictionary's order: the first pair
+            fixed_word, ((para_id, idx), *_) = items[0]
+            return self.build_normal_form(para_id, idx, fixed_word)
         pairs = ((self._tag(para_id, idx), (para_id, idx, fixed_word))
                  for fixed_word, found in items for para_id, idx in found)
-        return self.build_normal_form(*self._likeliest(word_lower, pairs))
+        return self.build_normal_form(*self._likeliest(probabilities, pairs))
 
     def _guess(self, word: str, word_lower: str) -> str | None:
         """The first guess of the units after the dictionary (numbers, Latin, hyphens, prefixes,
@@ -223,16 +227,16 @@ class _FirstNormalForm:
         suffix analogy after a prefix guess is skipped."""
         guesses: list = []
         seen: set = set()
-        unranked = None
+        probabilities = None
         for unit, is_terminal in self.guessers:
             guesses.extend(unit.parse(word, word_lower, seen))
-            if guesses and not is_terminal and unranked is None:
-                unranked = self.p_t_given_w is None or not self.p_t_given_w.has_keys_with_prefix(f"{word_lower}:")
-            if guesses and (is_terminal or unranked):
+            if guesses and probabilities is None:
+                probabilities = self._probabilities(word_lower)
+            if guesses and (is_terminal or not probabilities):
                 break
         if not guesses:
             return None
-        return self._likeliest(word_lower, ((str(tag), form) for _, tag, form, *_ in guesses))
+        return self._likeliest(probabilities, ((str(tag), form) for _, tag, form, *_ in guesses))
 
     def _similar_items(self, word_lower: str) -> list:
         """``words.similar_items(word_lower, substitutes)``, what pymorphy3 reads: [(the word with
@@ -247,13 +251,21 @@ class _FirstNormalForm:
         paradigm = self.paradigms[para_id]
         return self.tags[paradigm[len(paradigm) // 3 + idx]]
 
-    def _likeliest(self, word_lower: str, candidates: Any) -> Any:
+    def _probabilities(self, word_lower: str) -> dict[str, int]:
+        """P(tag | word) * 10**6 of each tag the estimator knows for the word ({} for most words)."""
+        if self.p_t_given_w is None:
+            return {}
+        start = len(word_lower) + 1
+        return {key[start:]: p for key, p in self.p_t_given_w.items(f"{word_lower}:")}
+
+    @staticmethod
+    def _likeliest(probabilities: dict[str, int], candidates: Any) -> Any:
         """The value of the first (tag, value) candidate with the highest P(tag | word): parse's
         stable sort by probability, or its order when no probability is known."""
         best, best_p = None, -1
         for tag, value in candidates:
-            p = self.p_t_given_w.get(f"{word_lower}:{tag}", 0) if self.p_t_given_w is not None else 0
-            if p > best_p:  # P * 10**6, an int
+            p = probabilities.get(tag, 0)
+            if p > best_p:
                 best, best_p = value, p
         return best
 
