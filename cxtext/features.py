@@ -112,7 +112,7 @@ class _CodeTable:
 
 class _WordNgrams:
     """The word 1-2-gram TF-IDF of a fitted vectorizer with numpy: each vocabulary word gets a number,
-    a bigram is the integer pair of its words' numbers, looked up in a sorted array. Equals
+    a bigram is the integer pair of its words' numbers, looked up in a hash table. Equals
     TfidfVectorizer.transform (checked in tests) at a fraction of its cost."""
 
     def __init__(self, vectorizer: TfidfVectorizer):
@@ -169,9 +169,9 @@ class _CharNgrams:
     slice and dict look-up per n-gram.
 
     Every character of the vocabulary gets a digit, so an n-gram is a base-B integer and the vocabulary
-    a sorted array of them. The distinct words of a batch are joined by single spaces (which is each
-    word's own padding), and for each n the codes of all windows come out of n shifted adds; a window is
-    one of a word's n-grams when no space lies inside it. A text's counts are (texts x words) @ (words x
+    a hash table of them. The distinct words of a batch are joined by single spaces (which is each
+    word's own padding), and the codes of all windows come out of shifted adds; a window is one of a
+    word's n-grams when it ends by the next space. A text's counts are (texts x words) @ (words x
     n-grams). The matrix equals TfidfVectorizer.transform (checked in tests)."""
 
     def __init__(self, vectorizer: TfidfVectorizer):
