@@ -18,6 +18,7 @@ CHAR_PARAMS = dict(analyzer="char_wb", lowercase=False, ngram_range=(2, 5), min_
                    sublinear_tf=True, max_features=120_000, dtype=np.float32)
 _NUMERIC = 4  # length and shape features appended after the n-grams
 _NEGATIONS = (" не_", " нет_", " без_")
+_WORDS_PER_BLOCK = 100_000  # distinct words whose character n-grams are computed at once
 
 
 def _numeric(docs: Sequence[Prepared]) -> np.ndarray:
@@ -199,6 +200,9 @@ class _CharNgrams:
 
     def _word_ngrams(self, words: Sequence[str]) -> sp.csr_matrix:
         """(words x vocabulary) counts of each word's n-grams, padded with spaces as char_wb does."""
+        if len(words) > _WORDS_PER_BLOCK:  # memory stays bounded: ~40 bytes per character per block
+            return sp.vstack([self._word_ngrams(words[i:i + _WORDS_PER_BLOCK])
+                              for i in range(0, len(words), _WORDS_PER_BLOCK)], format="csr")
         digit, ngrams, base = self._code_tables()
         low, high = self.vectorizer.ngram_range
         points = np.frombuffer(f" {' '.join(words)} ".encode("utf-32-le"), dtype=np.uint32)

@@ -74,3 +74,14 @@ def test_code_table_finds_every_code_it_holds_and_nothing_else():
     assert not table.find(absent)[0].any()
     empty = _CodeTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     assert not empty.find(codes)[0].any()
+
+
+def test_char_ngrams_in_blocks_equal_one_block(monkeypatch):
+    import cxtext.features as features_module
+
+    docs = prepare_many(VARIED * 3)
+    features = TextFeatures.fit(docs)
+    texts = [d.text for d in docs]
+    whole = features._char.transform(texts)
+    monkeypatch.setattr(features_module, "_WORDS_PER_BLOCK", 3)
+    assert np.abs((features._char.transform(texts) - whole).toarray()).max() == 0
