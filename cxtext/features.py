@@ -187,8 +187,9 @@ class _CharNgrams:
             unknown = len(alphabet) + 1  # digits 1..len(alphabet); 0 is never a digit, so lengths differ
             base = unknown + 1
             if base ** high >= 2 ** 63:
-                raise ModelError(f"the character vocabulary has {len(alphabet)} distinct characters: too many "
-                                  f"for {high}-grams in 64-bit codes")
+                raise ModelError(f"the character n-grams hold {len(alphabet)} distinct characters, too many to "
+                                 f"code {high}-grams in 64 bits; cxtext is built for alphabetic scripts: drop texts "
+                                 "in scripts of thousands of characters (Chinese, Japanese) before training")
             digit = np.full(alphabet[-1] + 2, unknown, dtype=np.int64)
             digit[alphabet] = np.arange(1, len(alphabet) + 1)
             number = {chr(point): i for i, point in enumerate(alphabet, start=1)}

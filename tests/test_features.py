@@ -85,3 +85,16 @@ def test_char_ngrams_in_blocks_equal_one_block(monkeypatch):
     whole = features._char.transform(texts)
     monkeypatch.setattr(features_module, "_WORDS_PER_BLOCK", 3)
     assert np.abs((features._char.transform(texts) - whole).toarray()).max() == 0
+
+
+def test_a_vocabulary_of_thousands_of_characters_is_refused_with_a_clear_message():
+    import pytest
+
+    from cxtext.errors import ModelError
+    from cxtext.preprocess import Prepared
+
+    text = " ".join(chr(0x4E00 + i) for i in range(7_000))  # 7,000 CJK ideographs, one per word
+    docs = [Prepared(features="слово", text=text, masked=text, status="ok")] * 3
+    features = TextFeatures.fit(docs)
+    with pytest.raises(ModelError, match="distinct characters"):
+        features.transform(docs)

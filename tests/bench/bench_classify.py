@@ -44,13 +44,14 @@ def _rate(fn, texts) -> float:
 def main() -> dict:
     import importlib
 
+    from cxtext.classify import load_model
+
     pre = importlib.import_module("cxtext.preprocess")
     lem = importlib.import_module("cxtext.lemmatize")
 
     def forget() -> None:  # cold: no word seen before, neither as a feature word nor as a lemma
         pre.clear_cache()
         lem.clear_cache()
-    from cxtext.classify import load_model
 
     shorts, transcripts = _texts()
     model = load_model()
