@@ -12,7 +12,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TextFeatures
-from .preprocess import Prepared, prepare_many
+from .preprocess import Prepared, prepare_distinct, prepare_many
 from .repeats import RepeatHistory, says_repeat
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -80,21 +80,6 @@ def _certainty(p: np.ndarray, cut) -> np.ndarray:
     above = 0.5 + 0.5 * (p - cut) / np.maximum(1 - cut, 1e-9)
     below = 0.5 + 0.5 * (cut - p) / np.maximum(cut, 1e-9)
     return np.where(p >= cut, above, below)
-
-
-def _distinct(docs: Sequence[Prepared]) -> tuple[list[Prepared], np.ndarray]:
-    """The distinct prepared texts (prepare_many shares one object per repeated short text) and,
-    for every input, the index of its distinct text: repeats are scored once."""
-    position: dict[int, int] = {}
-    unique: list[Prepared] = []
-    inverse = np.empty(len(docs), dtype=np.intp)
-    for i, doc in enumerate(docs):
-        k = position.get(id(doc))
-        if k is None:
-            k = position[id(doc)] = len(unique)
-            unique.append(doc)
-        inverse[i] = k
-    return unique, inverse
 
 
 class TextClassifier(BaseEstimator):
@@ -177,11 +162,16 @@ class TextClassifier(BaseEstimator):
 
     # ---- prediction ----------------------------------------------------------------------
     def predict_scores(self, texts: Iterable) -> dict:
-        """Probabilities per head: 'group' (n x groups), 'topics' (n x topics), 'general' (n), the docs,
-        and 'distinct': the distinct docs with the index of each input's (repeats are scored once)."""
+        """Probabilities per head: 'group' (n x groups), 'topics' (n x topics), 'general' (n), and the
+        prepared 'docs'."""
+        unique, inverse, scores = self._distinct_scores(texts)
+        return {**{head: p[inverse] for head, p in scores.items()}, "docs": [unique[k] for k in inverse]}
+
+    def _distinct_scores(self, texts: Iterable) -> tuple[list[Prepared], np.ndarray, dict]:
+        """(the distinct prepared texts, the index of each input's, the heads' probabilities per
+        distinct text): a repeated text is scored once."""
         check_is_fitted(self, "features_")
-        docs = prepare_many(texts)
-        unique, inverse = _distinct(docs)
+        unique, inverse = prepare_distinct(texts)
         logits = self.features_.dot(unique, self._stacked_coef()) + self._stacked_intercept()
         n_g, n_t = len(self.groups_), len(self.topics_)
         group = _softmax(logits[:, :n_g] / self.temperature_)
@@ -189,8 +179,7 @@ class TextClassifier(BaseEstimator):
         p_text = _sigmoid(logits[:, n_g + n_t])
         general = _sigmoid(_linear(_general_inputs(p_text, topic, self.topic_thresholds_, unique, group),
                                    self.stack_coef_, self.stack_intercept_))[:, 0]
-        return {"group": group[inverse], "topics": topic[inverse], "general": general[inverse], "docs": docs,
-                "distinct": (unique, inverse)}
+        return unique, np.asarray(inverse, dtype=np.intp), {"group": group, "topics": topic, "general": general}
 
     def _stacked_coef(self) -> np.ndarray:
         """All heads' weights as one contiguous (features x outputs) matrix: one sparse product per
@@ -225,10 +214,8 @@ class TextClassifier(BaseEstimator):
                         times: Sequence | None = None, history: RepeatHistory | None = None) -> dict[str, list]:
         """`predict` as plain lists per column: for a service answering one ticket at a time, building a
         DataFrame costs more than classifying the text."""
-        texts = list(texts)
-        scores = self.predict_scores(texts)
-        docs: list[Prepared] = scores["docs"]
-        processed = np.array([d.status in _PROCESSED and bool(d.features or d.text) for d in docs], dtype=bool)
+        unique, inverse, scores = self._distinct_scores(texts)
+        processed = np.array([d.status in _PROCESSED and bool(d.features or d.text) for d in unique], dtype=bool)
         g_idx = scores["group"].argmax(axis=1)
         g_conf = scores["group"].max(axis=1)
         topic_on = scores["topics"] >= self.topic_thresholds_
@@ -237,32 +224,35 @@ class TextClassifier(BaseEstimator):
         t_cert = _certainty(scores["topics"], self.topic_thresholds_).min(axis=1)
         gen_cert = _certainty(scores["general"], self.general_threshold_)
         confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
-
         topic_lists = self._topic_lists(topic_on & processed[:, None])
-        unique, inverse = scores["distinct"]
-        said = [says_repeat(d.masked) for d in unique]  # once per distinct text
-        repeat = [bool(ok and said[k]) for k, ok in zip(inverse.tolist(), processed)]
+        repeat = [ok and says_repeat(d.masked) for d, ok in zip(unique, processed.tolist())]
+
+        # everything above is per distinct text; each input row takes its text's values
+        rows = inverse.tolist()
+        expand = lambda values: [values[k] for k in rows]  # noqa: E731
+        tax = self.taxonomy_
+        groups = [self.groups_[i] if ok else "" for i, ok in zip(g_idx.tolist(), processed.tolist())]
+        names = {g: tax.group_name(g) if g else "" for g in set(groups)}
+        joined = {key: (";".join(ts), "; ".join(tax.topic_name(t) for t in ts))
+                  for key, ts in {id(ts): ts for ts in topic_lists}.items()}  # texts share their topic lists
+        repeat = expand(repeat)
         if customer_ids is not None and times is not None:
             history = history if history is not None else self.new_history()
-            from_history = history.mark(list(customer_ids), list(times), topic_lists)
+            from_history = history.mark(list(customer_ids), list(times), expand(topic_lists))
             repeat = [a or b for a, b in zip(repeat, from_history)]
-        tax = self.taxonomy_
-        groups = [self.groups_[i] if ok else "" for i, ok in zip(g_idx, processed)]
-        group_names = {g: tax.group_name(g) if g else "" for g in set(groups)}
-        joined = {key: (";".join(ts), "; ".join(tax.topic_name(t) for t in ts))
-                  for key, ts in {id(ts): ts for ts in topic_lists}.items()}  # rows share their topic lists
         return {
-            "group": groups,
-            "group_name": [group_names[g] for g in groups],
-            "topics": [joined[id(ts)][0] for ts in topic_lists],
-            "topic_names": [joined[id(ts)][1] for ts in topic_lists],
-            "is_general": (general & processed).tolist(),
+            "group": expand(groups),
+            "group_name": expand([names[g] for g in groups]),
+            "topics": expand([joined[id(ts)][0] for ts in topic_lists]),
+            "topic_names": expand([joined[id(ts)][1] for ts in topic_lists]),
+            "is_general": (general & processed)[inverse].tolist(),
             "is_repeat": repeat,
-            "confidence": np.where(processed, np.round(confidence, 4), 0.0).tolist(),
-            "needs_review": (processed & (confidence < self.review_threshold)).tolist(),
-            "status": [d.status if ok or d.status not in _PROCESSED else "empty text"
-                       for d, ok in zip(docs, processed)],
+            "confidence": np.where(processed, np.round(confidence, 4), 0.0)[inverse].tolist(),
+            "needs_review": (processed & (confidence < self.review_threshold))[inverse].tolist(),
+            "status": expand([d.status if ok or d.status not in _PROCESSED else "empty text"
+                              for d, ok in zip(unique, processed.tolist())]),
         }
+
 
 def load_model(path=None) -> TextClassifier:
     """Load a saved model directory; None gives the default model that ships with cxtext."""

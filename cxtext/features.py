@@ -1,6 +1,7 @@
 """Text -> sparse features: lemma n-grams (meaning) plus character n-grams (robust to typos)."""
 from __future__ import annotations
 
+import threading
 from itertools import chain
 from typing import Sequence
 
@@ -19,15 +20,22 @@ CHAR_PARAMS = dict(analyzer="char_wb", lowercase=False, ngram_range=(2, 5), min_
 _NUMERIC = 4  # length and shape features appended after the n-grams
 _NEGATIONS = (" не_", " нет_", " без_")
 _WORDS_PER_BLOCK = 100_000  # distinct words whose character n-grams are computed at once
+_CACHED_WORDS = 100_000  # words whose character n-grams a model keeps (~25 MB), as preprocessing keeps lemmas
+_generation = [0]  # bumped by clear_cache: every model's cached words are then stale
+
+
+def clear_cache() -> None:
+    """Forget every model's cached character n-grams of words (benchmarks use it to start cold)."""
+    _generation[0] += 1
 
 
 def _numeric(docs: Sequence[Prepared]) -> np.ndarray:
     """Length and shape of each text as a dense (texts x 4) array."""
-    spaced = [" " + doc.features for doc in docs]  # feature strings are words joined by single spaces
-    n = np.array([len(s.split()) for s in spaced], dtype=np.float64)
-    negations = np.array([sum(s.count(neg) for neg in _NEGATIONS) if "_" in s else 0 for s in spaced],
-                         dtype=np.float64)
-    questions = np.array([doc.text.count("?") for doc in docs], dtype=np.float64)
+    features = [doc.features for doc in docs]  # words joined by single spaces
+    n = np.fromiter((f.count(" ") + 1 if f else 0 for f in features), dtype=np.float64, count=len(docs))
+    negations = np.fromiter((sum((" " + f).count(neg) for neg in _NEGATIONS) if "_" in f else 0 for f in features),
+                            dtype=np.float64, count=len(docs))
+    questions = np.fromiter((doc.text.count("?") for doc in docs), dtype=np.float64, count=len(docs))
     return np.column_stack([
         np.log1p(n) / 6.0,                    # long letters vs one-word verdicts
         (n <= 3).astype(np.float64),          # "норм", "спасибо", "5"
@@ -179,6 +187,17 @@ class _CharNgrams:
         self.vectorizer = vectorizer
         self.idf = vectorizer.idf_.astype(np.float32)
         self._codes = None  # built on first use: (digit of each code point, n-gram codes -> ids, base)
+        self._lock = threading.Lock()
+        self._forget()
+
+    def _forget(self) -> None:
+        """Empty the word cache: word -> its number; the n-gram ids of word k are
+        ids[starts[k]:starts[k + 1]] (arrays with room to grow)."""
+        self._known: dict[str, int] = {}
+        self._starts = np.zeros(1024, dtype=np.int64)
+        self._ids = np.zeros(16_384, dtype=np.int32)
+        self._fill = 0  # ids in use
+        self._seen_generation = _generation[0]
 
     def _code_tables(self) -> tuple[np.ndarray, _CodeTable, int]:
         if self._codes is None:
@@ -230,7 +249,48 @@ class _CharNgrams:
         if not words:
             return sp.csr_matrix((len(texts), len(self.vectorizer.vocabulary_)), dtype=np.float32)
         per_text = _csr(np.repeat(np.arange(len(texts)), lengths), word_of, (len(texts), len(words)))
-        return _tfidf(per_text @ self._word_ngrams(words), self.vectorizer, self.idf, unique=True)
+        return _tfidf(per_text @ self._cached_word_ngrams(words), self.vectorizer, self.idf, unique=True)
+
+    def _cached_word_ngrams(self, words: list[str]) -> sp.csr_matrix:
+        """`_word_ngrams` with each word's n-grams computed once per model: a long-running job meets the
+        same words again and again."""
+        if len(words) > _CACHED_WORDS:  # one huge batch: its words would not fit
+            return self._word_ngrams(words)
+        with self._lock:
+            if self._seen_generation != _generation[0]:
+                self._forget()
+            known = self._known
+            number = np.fromiter((known.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+            new = np.flatnonzero(number < 0)
+            if len(known) + len(new) > _CACHED_WORDS:  # full: start again with this batch's words
+                self._forget()
+                new = np.arange(len(words))
+            if len(new):
+                number[new] = self._remember([words[i] for i in new])
+            starts, ends = self._starts[number], self._starts[number + 1]
+            sizes = ends - starts
+            indptr = np.zeros(len(words) + 1, dtype=np.int64)
+            np.cumsum(sizes, out=indptr[1:])
+            # the ids of all words one after the other: position p of word k reads ids[starts[k] + p]
+            at = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], sizes)
+            ids = self._ids[at]
+        return sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr),
+                             shape=(len(words), len(self.vectorizer.vocabulary_)))
+
+    def _remember(self, words: list[str]) -> np.ndarray:
+        """Compute and cache the n-grams of new words; their numbers."""
+        counts = self._word_ngrams(words)
+        first = len(self._known)
+        needed_words, needed_ids = first + len(words) + 1, self._fill + counts.nnz
+        if needed_words > len(self._starts):
+            self._starts = np.resize(self._starts, max(needed_words, 2 * len(self._starts)))
+        if needed_ids > len(self._ids):
+            self._ids = np.resize(self._ids, max(needed_ids, 2 * len(self._ids)))
+        self._ids[self._fill:needed_ids] = counts.indices
+        self._starts[first:needed_words] = self._fill + counts.indptr
+        self._fill = needed_ids
+        self._known.update(zip(words, range(first, first + len(words))))
+        return np.arange(first, first + len(words))
 
 
 def _code(term: str, number: dict[str, int], base: int) -> int:

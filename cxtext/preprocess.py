@@ -265,18 +265,29 @@ def prepare(value: object, *, stop_words: Collection[str] | None = None) -> Prep
 
 def prepare_many(values: Iterable[object], *, stop_words: Collection[str] | None = None) -> list[Prepared]:
     """`prepare` for each value; repeated short texts ("Спасибо", "Всё хорошо") are done once."""
+    unique, inverse = prepare_distinct(values, stop_words=stop_words)
+    return [unique[k] for k in inverse]
+
+
+def prepare_distinct(values: Iterable[object], *,
+                     stop_words: Collection[str] | None = None) -> tuple[list[Prepared], list[int]]:
+    """(the prepared distinct values, the index of each value's among them): a model scores each
+    repeated short text ("Спасибо", "Всё хорошо") once. Long texts are not compared, each is its own."""
     stop = _stop(stop_words)
-    seen: dict[str, Prepared] = {}
-    out = []
+    seen: dict[str, int] = {}
+    unique: list[Prepared] = []
+    inverse: list[int] = []
     for value in values:
         if isinstance(value, str) and len(value) <= 200:
-            got = seen.get(value)
-            if got is None:
-                got = seen[value] = _prepare_str(value, stop)
-            out.append(got)
+            k = seen.get(value)
+            if k is None:
+                k = seen[value] = len(unique)
+                unique.append(_prepare_str(value, stop))
         else:
-            out.append(prepare(value, stop_words=stop))
-    return out
+            k = len(unique)
+            unique.append(prepare(value, stop_words=stop))
+        inverse.append(k)
+    return unique, inverse
 
 
 def preprocess(text: str, *, stop_words: Collection[str] | None = None) -> str:

@@ -98,3 +98,19 @@ def test_a_vocabulary_of_thousands_of_characters_is_refused_with_a_clear_message
     features = TextFeatures.fit(docs)
     with pytest.raises(ModelError, match="distinct characters"):
         features.transform(docs)
+
+
+def test_words_cached_across_calls_give_the_same_matrix_when_full_and_when_cleared(monkeypatch):
+    import cxtext.features as features_module
+
+    docs = prepare_many(VARIED * 3)
+    features = TextFeatures.fit(docs)
+    texts = [d.text for d in docs]
+    batches = [[t] for t in texts[:17]] + [texts[:2], ["приложуха виснет опять", "новое слово"], texts]
+    monkeypatch.setattr(features_module, "_CACHED_WORDS", 12)  # fills up, and one batch is larger
+    for i, batch in enumerate(batches * 2):
+        if i == len(batches) + 3:
+            features_module.clear_cache()
+        ours, theirs = features._char.transform(batch), features.char.transform(batch)
+        assert np.abs((ours - theirs).toarray()).max() < 1e-6
+        assert len(features._char._known) <= 12

@@ -48,10 +48,12 @@ def main() -> dict:
 
     pre = importlib.import_module("cxtext.preprocess")
     lem = importlib.import_module("cxtext.lemmatize")
+    feat = importlib.import_module("cxtext.features")
 
-    def forget() -> None:  # cold: no word seen before, neither as a feature word nor as a lemma
+    def forget() -> None:  # cold: no word seen before, as a feature word, a lemma or a word's n-grams
         pre.clear_cache()
         lem.clear_cache()
+        feat.clear_cache()
 
     shorts, transcripts = _texts()
     model = load_model()
