@@ -63,15 +63,22 @@ def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return matrix
 
 
-def _split(texts: Sequence[str]) -> tuple[list[int], np.ndarray, list[str]]:
-    """The whitespace tokens of all texts as (tokens per text, distinct word of each token, the distinct
-    words): Python touches each distinct word once, numpy does the rest."""
+def _tokens(texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """(the number of whitespace tokens of each text, all tokens in order)."""
     split = [text.split() for text in texts]
-    tokens = list(chain.from_iterable(split))
-    words = list(dict.fromkeys(tokens))
-    number = {word: i for i, word in enumerate(words)}
-    return [len(s) for s in split], np.fromiter(map(number.__getitem__, tokens), dtype=np.int64,
-                                                count=len(tokens)), words
+    return np.fromiter(map(len, split), dtype=np.int64, count=len(split)), list(chain.from_iterable(split))
+
+
+class _Numbers(dict):
+    """word -> number, and `other` for every word it does not hold: `map(numbers.__getitem__, words)`
+    stays in C for known words."""
+
+    def __init__(self, other: int):
+        super().__init__()
+        self.other = other
+
+    def __missing__(self, word: str) -> int:
+        return self.other
 
 
 def _csr(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -129,17 +136,16 @@ class _WordNgrams:
         self.idf = vectorizer.idf_.astype(np.float32)
         self._tables = None  # built on first use
 
-    def _word_tables(self) -> tuple[dict, np.ndarray, _CodeTable]:
+    def _word_tables(self) -> tuple[_Numbers, np.ndarray, _CodeTable]:
         """(number of each word in the vocabulary, unigram term of each number (-1: none), bigram codes
         -> their terms). Number len(numbers) stands for every other word."""
         if self._tables is None:
             if tuple(self.vectorizer.ngram_range) != (1, 2):
                 raise ModelError(f"word n-grams {self.vectorizer.ngram_range} are not supported: expected (1, 2)")
             vocabulary = self.vectorizer.vocabulary_
-            numbers: dict[str, int] = {}
-            for term in vocabulary:
-                for word in term.split(" "):
-                    numbers.setdefault(word, len(numbers))
+            words = dict.fromkeys(word for term in vocabulary for word in term.split(" "))
+            numbers = _Numbers(other=len(words))
+            numbers.update(zip(words, range(len(words))))
             unigram = np.full(len(numbers) + 1, -1, dtype=np.int64)
             base = len(numbers) + 1
             codes, terms = [], []
@@ -156,14 +162,12 @@ class _WordNgrams:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         numbers, unigram, bigrams = self._word_tables()
-        lengths, word_of, words = _split(texts)
+        lengths, tokens = _tokens(texts)
         text_of = np.repeat(np.arange(len(texts)), lengths)
-        other = len(numbers)
-        known = np.fromiter((numbers.get(word, other) for word in words), dtype=np.int64, count=len(words))
-        number = known[word_of]
+        number = np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         terms = unigram[number]
         is_unigram = terms >= 0
-        pair = number[:-1] * (other + 1) + number[1:]
+        pair = number[:-1] * (numbers.other + 1) + number[1:]
         same_text = np.flatnonzero(text_of[:-1] == text_of[1:])
         hit, bigram_terms = bigrams.find(pair[same_text])
         rows = np.concatenate([text_of[is_unigram], text_of[same_text[hit]]])
@@ -245,40 +249,43 @@ class _CharNgrams:
         return _csr(word_of[hit], ids, (len(words), len(self.vectorizer.vocabulary_)))
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        lengths, word_of, words = _split(texts)
-        if not words:
+        lengths, tokens = _tokens(texts)
+        if not tokens:
             return sp.csr_matrix((len(texts), len(self.vectorizer.vocabulary_)), dtype=np.float32)
-        per_text = _csr(np.repeat(np.arange(len(texts)), lengths), word_of, (len(texts), len(words)))
-        return _tfidf(per_text @ self._cached_word_ngrams(words), self.vectorizer, self.idf, unique=True)
+        token_word, word_ngrams = self._token_words(tokens)
+        per_text = _csr(np.repeat(np.arange(len(texts)), lengths), token_word, (len(texts), word_ngrams.shape[0]))
+        return _tfidf(per_text @ word_ngrams, self.vectorizer, self.idf, unique=True)
 
-    def _cached_word_ngrams(self, words: list[str]) -> sp.csr_matrix:
-        """`_word_ngrams` with each word's n-grams computed once per model: a long-running job meets the
-        same words again and again."""
-        if len(words) > _CACHED_WORDS:  # one huge batch: its words would not fit
-            return self._word_ngrams(words)
+    def _token_words(self, tokens: list[str]) -> tuple[np.ndarray, sp.csr_matrix]:
+        """(the distinct word of each token, the n-gram counts of the distinct words). Each word's n-grams
+        are computed once per model and cached: a long-running job meets the same words again and again."""
         with self._lock:
             if self._seen_generation != _generation[0]:
                 self._forget()
-            known = self._known
-            number = np.fromiter((known.get(w, -1) for w in words), dtype=np.int64, count=len(words))
-            new = np.flatnonzero(number < 0)
-            if len(known) + len(new) > _CACHED_WORDS:  # full: start again with this batch's words
-                self._forget()
-                new = np.arange(len(words))
-            if len(new):
-                number[new] = self._remember([words[i] for i in new])
-            starts, ends = self._starts[number], self._starts[number + 1]
+            found = list(map(self._known.get, tokens))
+            if None in found:
+                new = list(dict.fromkeys(t for t, k in zip(tokens, found) if k is None))
+                if len(self._known) + len(new) > _CACHED_WORDS:  # full: start again with this batch's words
+                    self._forget()
+                    new = list(dict.fromkeys(tokens))
+                    if len(new) > _CACHED_WORDS:  # one huge batch: its words would not fit
+                        number = dict(zip(new, range(len(new))))
+                        return (np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens)),
+                                self._word_ngrams(new))
+                self._remember(new)
+                found = list(map(self._known.__getitem__, tokens))
+            distinct, token_word = np.unique(np.array(found, dtype=np.int64), return_inverse=True)
+            starts, ends = self._starts[distinct], self._starts[distinct + 1]
             sizes = ends - starts
-            indptr = np.zeros(len(words) + 1, dtype=np.int64)
+            indptr = np.zeros(len(distinct) + 1, dtype=np.int64)
             np.cumsum(sizes, out=indptr[1:])
             # the ids of all words one after the other: position p of word k reads ids[starts[k] + p]
-            at = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], sizes)
-            ids = self._ids[at]
-        return sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr),
-                             shape=(len(words), len(self.vectorizer.vocabulary_)))
+            ids = self._ids[np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], sizes)]
+        return token_word.reshape(-1), sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr),
+                                                     shape=(len(distinct), len(self.vectorizer.vocabulary_)))
 
-    def _remember(self, words: list[str]) -> np.ndarray:
-        """Compute and cache the n-grams of new words; their numbers."""
+    def _remember(self, words: list[str]) -> None:
+        """Compute and cache the n-grams of new words."""
         counts = self._word_ngrams(words)
         first = len(self._known)
         needed_words, needed_ids = first + len(words) + 1, self._fill + counts.nnz
@@ -290,7 +297,6 @@ class _CharNgrams:
         self._starts[first:needed_words] = self._fill + counts.indptr
         self._fill = needed_ids
         self._known.update(zip(words, range(first, first + len(words))))
-        return np.arange(first, first + len(words))
 
 
 def _code(term: str, number: dict[str, int], base: int) -> int:
