@@ -194,6 +194,12 @@ class _CharNgrams:
         self._lock = threading.Lock()
         self._forget()
 
+    def __getstate__(self) -> dict:  # a model sent to a worker process travels without its lock and cache
+        return {"vectorizer": self.vectorizer, "idf": self.idf}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["vectorizer"])
+
     def _forget(self) -> None:
         """Empty the word cache: word -> its number; the n-gram ids of word k are
         ids[starts[k]:starts[k + 1]] (arrays with room to grow)."""

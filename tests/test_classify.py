@@ -79,6 +79,15 @@ def test_save_and_load_give_identical_predictions(default_model, tmp_path, corpu
     assert np.allclose(a["confidence"], b["confidence"], atol=1e-6)
 
 
+def test_a_model_sent_to_a_worker_process_predicts_the_same(default_model, corpus):
+    import pickle
+
+    texts = corpus["text"].iloc[:200].tolist()
+    expected = default_model.predict(texts)  # its word caches are warm now; the copy starts cold
+    again = pickle.loads(pickle.dumps(default_model))
+    assert again.predict(texts).equals(expected)
+
+
 def test_a_model_saved_with_a_retired_setting_still_loads(default_model, tmp_path):
     save(default_model, tmp_path / "m", card=None)
     meta_file = tmp_path / "m" / "model.json"
