@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import threading
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import is_
 from typing import Sequence
 
 import numpy as np
@@ -270,7 +271,7 @@ class _CharNgrams:
                 self._forget()
             found = list(map(self._known.get, tokens))
             if None in found:
-                new = list(dict.fromkeys(t for t, k in zip(tokens, found) if k is None))
+                new = list(dict.fromkeys(compress(tokens, map(is_, found, repeat(None)))))  # at C speed
                 if len(self._known) + len(new) > _CACHED_WORDS:  # full: start again with this batch's words
                     self._forget()
                     new = list(dict.fromkeys(tokens))
