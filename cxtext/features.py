@@ -22,12 +22,13 @@ _NUMERIC = 4  # length and shape features appended after the n-grams
 _NEGATIONS = (" не_", " нет_", " без_")
 _WORDS_PER_BLOCK = 100_000  # distinct words whose character n-grams are computed at once
 _CACHED_WORDS = 100_000  # words whose character n-grams a model keeps (~25 MB), as preprocessing keeps lemmas
-_generation = [0]  # bumped by clear_cache: every model's cached words are then stale
+_generation = 0  # bumped by clear_cache: every model's cached words are then stale
 
 
 def clear_cache() -> None:
     """Forget every model's cached character n-grams of words (benchmarks use it to start cold)."""
-    _generation[0] += 1
+    global _generation
+    _generation += 1
 
 
 def _numeric(docs: Sequence[Prepared]) -> np.ndarray:
@@ -196,7 +197,7 @@ class _CharNgrams:
         self._forget()
 
     def __getstate__(self) -> dict:  # a model sent to a worker process travels without its lock and cache
-        return {"vectorizer": self.vectorizer, "idf": self.idf}
+        return {"vectorizer": self.vectorizer}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["vectorizer"])
@@ -208,7 +209,7 @@ class _CharNgrams:
         self._starts = np.zeros(1024, dtype=np.int64)
         self._ids = np.zeros(16_384, dtype=np.int32)
         self._fill = 0  # ids in use
-        self._seen_generation = _generation[0]
+        self._seen_generation = _generation
 
     def _code_tables(self) -> tuple[np.ndarray, _CodeTable, int]:
         if self._codes is None:
@@ -267,7 +268,7 @@ class _CharNgrams:
         """(the distinct word of each token, the n-gram counts of the distinct words). Each word's n-grams
         are computed once per model and cached: a long-running job meets the same words again and again."""
         with self._lock:
-            if self._seen_generation != _generation[0]:
+            if self._seen_generation != _generation:
                 self._forget()
             found = list(map(self._known.get, tokens))
             if None in found:
