@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 
@@ -25,6 +26,23 @@ def says_repeat(text: str) -> bool:
     if not text:
         return False
     return _cue_pattern().search(text.lower().replace("ё", "е")) is not None
+
+
+def says_repeat_many(texts: Sequence[str]) -> list[bool]:
+    """`says_repeat` of each text, with one scan of all texts joined: a call per short comment costs more
+    than its search. No cue crosses the NUL that joins them (cues span only letters, digits, spaces and
+    "-"); a text holding a NUL itself is searched on its own."""
+    found = [False] * len(texts)
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:
+        return [says_repeat(text) for text in texts]
+    joined = joined.lower().replace("ё", "е")
+    starts = [match.start() for match in _cue_pattern().finditer(joined)]
+    if starts:  # which text each cue is in: the number of NULs before it
+        nul_at = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32) == 0)
+        for k in np.searchsorted(nul_at, starts).tolist():
+            found[k] = True
+    return found
 
 
 def _to_time(value) -> datetime | None:

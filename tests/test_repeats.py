@@ -1,6 +1,6 @@
 import pytest
 
-from cxtext.repeats import RepeatHistory, says_repeat
+from cxtext.repeats import RepeatHistory, says_repeat, says_repeat_many
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -23,6 +23,19 @@ from cxtext.repeats import RepeatHistory, says_repeat
 ])
 def test_repeat_cues_in_text(text, expected):
     assert says_repeat(text) is expected
+
+
+def test_a_batch_finds_the_same_cues_as_one_text_at_a_time():
+    texts = ["всё отлично", "Звоню УЖЕ третий раз", "", "спасибо, опять", "основа тарифа", "ЁЩЁ повторно"] * 3
+    assert says_repeat_many(texts) == [says_repeat(t) for t in texts]
+    assert says_repeat_many([]) == []
+
+
+def test_a_cue_never_spans_two_texts_of_a_batch():
+    # "уже" ends one text, "звонил" starts the next: together they would read "уже звонил"
+    assert says_repeat_many(["я уже", "звонил вчера", "сколько", "можно"]) == [False] * 4
+    # a NUL inside a text does not shift which text a cue is found in
+    assert says_repeat_many(["a\x00b", "тест", "опять не работает"]) == [False, False, True]
 
 
 def test_history_marks_a_later_contact_on_the_same_topic_within_the_window():
