@@ -15,7 +15,7 @@ def make_card(model, metrics: dict, data_note: str = "") -> dict:
 
     sets = {k: v for k, v in metrics.items() if isinstance(v, dict) and "group_accuracy" in v}
     return {
-        "model": "cxtext TextClassifier (lemma 1-2-grams + char 2-5-grams, linear heads)",
+        "model": "cxtext TextClassifier (lemma 1-2-grams + char 2-5-grams summed per word, linear heads)",
         "taxonomy": {"name": model.taxonomy_.name, "version": model.taxonomy_.version,
                      "groups": model.groups_, "topics": model.topics_},
         "data": {"note": data_note, "rows": metrics.get("corpus_rows"),

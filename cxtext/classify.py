@@ -11,9 +11,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from .features import TextFeatures
+from .features import TextFeatures, word_counts
 from .preprocess import Prepared, prepare_distinct, prepare_many
-from .repeats import RepeatHistory, says_repeat
+from .repeats import RepeatHistory, says_repeat_many
 from .taxonomy import Taxonomy, load_taxonomy
 
 LABEL_COLUMNS = ["group", "group_name", "topics", "topic_names", "is_general", "is_repeat",
@@ -65,7 +65,7 @@ def _general_inputs(p_general: np.ndarray, topic_p: np.ndarray, thresholds: np.n
     """Stacked inputs for is_general: the text head, 'does the text name any process at all',
     and the group (a question or a request is rarely too general to act on)."""
     ratio = topic_p / thresholds
-    n_words = np.array([len(d.features.split()) for d in docs], dtype=float)
+    n_words = word_counts(docs)
     return np.column_stack([group_p,
         np.log(np.clip(p_general, 1e-6, 1)) - np.log(np.clip(1 - p_general, 1e-6, 1)),
         np.log(np.clip(ratio.max(axis=1), 1e-3, None)),
@@ -225,7 +225,7 @@ class TextClassifier(BaseEstimator):
         gen_cert = _certainty(scores["general"], self.general_threshold_)
         confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
         topic_lists = self._topic_lists(topic_on & processed[:, None])
-        repeat = [ok and says_repeat(d.masked) for d, ok in zip(unique, processed.tolist())]
+        repeat = (np.array(says_repeat_many([d.masked for d in unique]), dtype=bool) & processed).tolist()
 
         # everything above is per distinct text; each input row takes its text's values
         rows = inverse.tolist()

@@ -19,7 +19,6 @@ WORD_PARAMS = dict(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), mi
 CHAR_PARAMS = dict(analyzer="char_wb", lowercase=False, ngram_range=(2, 5), min_df=3,
                    sublinear_tf=True, max_features=120_000, dtype=np.float32)
 _NUMERIC = 4  # length and shape features appended after the n-grams
-_NEGATIONS = (" не_", " нет_", " без_")
 _WORDS_PER_BLOCK = 100_000  # distinct words whose character n-grams are computed at once
 _CACHED_WORDS = 100_000  # words whose character n-grams a model keeps (~25 MB), as preprocessing keeps lemmas
 _generation = 0  # bumped by clear_cache: every model's cached words are then stale
@@ -31,13 +30,18 @@ def clear_cache() -> None:
     _generation += 1
 
 
+def word_counts(docs: Sequence[Prepared]) -> np.ndarray:
+    """The number of feature words of each text."""
+    return np.array([d.features.count(" ") + 1 if d.features else 0 for d in docs], dtype=np.float64)
+
+
 def _numeric(docs: Sequence[Prepared]) -> np.ndarray:
     """Length and shape of each text as a dense (texts x 4) array."""
     features = [doc.features for doc in docs]  # words joined by single spaces
-    n = np.fromiter((f.count(" ") + 1 if f else 0 for f in features), dtype=np.float64, count=len(docs))
-    negations = np.fromiter((sum((" " + f).count(neg) for neg in _NEGATIONS) if "_" in f else 0 for f in features),
-                            dtype=np.float64, count=len(docs))
-    questions = np.fromiter((doc.text.count("?") for doc in docs), dtype=np.float64, count=len(docs))
+    n = word_counts(docs)
+    negations = np.array([(g := " " + f).count(" не_") + g.count(" нет_") + g.count(" без_") if "_" in f else 0
+                          for f in features], dtype=np.float64)  # "не_работать": a negation preprocessing joined
+    questions = np.array([doc.text.count("?") for doc in docs], dtype=np.float64)
     return np.column_stack([
         np.log1p(n) / 6.0,                    # long letters vs one-word verdicts
         (n <= 3).astype(np.float64),          # "норм", "спасибо", "5"
@@ -46,16 +50,14 @@ def _numeric(docs: Sequence[Prepared]) -> np.ndarray:
     ]).astype(np.float32).reshape(len(docs), _NUMERIC)
 
 
-def _tfidf(counts: sp.csr_matrix, vec: TfidfVectorizer, idf: np.ndarray, unique: bool = False) -> sp.csr_matrix:
-    """Term counts -> the fitted vectorizer's (sublinear) TF-IDF rows, l2-normalised. `unique`: each
-    term is at most once per row already (a sparse product), so there is nothing to sum or sort."""
-    if not unique:
-        counts.sum_duplicates()
+def _tfidf(counts: sp.csr_matrix, vec: TfidfVectorizer, idf: np.ndarray, normalize: bool = True) -> sp.csr_matrix:
+    """Term counts -> the fitted vectorizer's (sublinear) TF-IDF rows, l2-normalised unless told not to."""
+    counts.sum_duplicates()
     if vec.sublinear_tf:
         np.log(counts.data, counts.data)
         counts.data += 1
     counts.data *= idf[counts.indices]
-    return _l2_rows(counts)
+    return _l2_rows(counts) if normalize else counts
 
 
 def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -166,7 +168,7 @@ class _WordNgrams:
         numbers, unigram, bigrams = self._word_tables()
         lengths, tokens = _tokens(texts)
         text_of = np.repeat(np.arange(len(texts)), lengths)
-        number = np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        number = np.array(list(map(numbers.__getitem__, tokens)), dtype=np.int64)  # faster than fromiter
         terms = unigram[number]
         is_unigram = terms >= 0
         pair = number[:-1] * (numbers.other + 1) + number[1:]
@@ -180,14 +182,16 @@ class _WordNgrams:
 
 
 class _CharNgrams:
-    """The char_wb TF-IDF of a fitted vectorizer, computed with numpy instead of one Python string
-    slice and dict look-up per n-gram.
+    """Character n-grams, robust to typos: each distinct word of a text gets the char_wb n-grams a fitted
+    vectorizer finds in it, weighted by sublinear tf x idf; a text's vector is the sum of its distinct
+    words' vectors over the root of their summed squares (their l2 norm when no two words share an n-gram).
 
-    Every character of the vocabulary gets a digit, so an n-gram is a base-B integer and the vocabulary
-    a hash table of them. The distinct words of a batch are joined by single spaces (which is each
-    word's own padding), and the codes of all windows come out of shifted adds; a window is one of a
-    word's n-grams when it ends by the next space. A text's counts are (texts x words) @ (words x
-    n-grams). The matrix equals TfidfVectorizer.transform (checked in tests)."""
+    Being a sum over words, a text's scores are (texts x words) @ (words' vectors @ weights): no
+    (texts x n-grams) matrix is built to predict, and each word's vector is computed once and cached per
+    model, as preprocessing caches lemmas. The n-grams of words are found with numpy: every character of
+    the vocabulary gets a digit, so an n-gram is a base-B integer and the vocabulary a hash table of them;
+    the distinct new words are joined by single spaces (each word's own padding), and the codes of all
+    windows come out of shifted adds. Equal to sklearn's analyzer word by word (checked in tests)."""
 
     def __init__(self, vectorizer: TfidfVectorizer):
         self.vectorizer = vectorizer
@@ -203,11 +207,13 @@ class _CharNgrams:
         self.__init__(state["vectorizer"])
 
     def _forget(self) -> None:
-        """Empty the word cache: word -> its number; the n-gram ids of word k are
-        ids[starts[k]:starts[k + 1]] (arrays with room to grow)."""
+        """Empty the word cache: word -> its number k; the n-grams of word k are ids[starts[k]:starts[k + 1]]
+        with weights[...] alike, and its squared length is squares[k] (arrays with room to grow)."""
         self._known: dict[str, int] = {}
         self._starts = np.zeros(1024, dtype=np.int64)
+        self._squares = np.zeros(1024, dtype=np.float32)
         self._ids = np.zeros(16_384, dtype=np.int32)
+        self._weights = np.zeros(16_384, dtype=np.float32)
         self._fill = 0  # ids in use
         self._seen_generation = _generation
 
@@ -256,17 +262,36 @@ class _CharNgrams:
         hit, ids = ngrams.find(code[valid])
         return _csr(word_of[hit], ids, (len(words), len(self.vectorizer.vocabulary_)))
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        lengths, tokens = _tokens(texts)
-        if not tokens:
-            return sp.csr_matrix((len(texts), len(self.vectorizer.vocabulary_)), dtype=np.float32)
-        token_word, word_ngrams = self._token_words(tokens)
-        per_text = _csr(np.repeat(np.arange(len(texts)), lengths), token_word, (len(texts), word_ngrams.shape[0]))
-        return _tfidf(per_text @ word_ngrams, self.vectorizer, self.idf, unique=True)
+    def _word_vectors(self, words: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(words x vocabulary) vectors of words, sublinear tf x idf, and their squared lengths."""
+        vectors = _tfidf(self._word_ngrams(words), self.vectorizer, self.idf, normalize=False)
+        return vectors, np.asarray(vectors.multiply(vectors).sum(axis=1), dtype=np.float32).reshape(-1)
 
-    def _token_words(self, tokens: list[str]) -> tuple[np.ndarray, sp.csr_matrix]:
-        """(the distinct word of each token, the n-gram counts of the distinct words). Each word's n-grams
-        are computed once per model and cached: a long-running job meets the same words again and again."""
+    def _parts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+        """(texts x words: 1 where the text holds the word, the words' vectors, 1 / each text's length)."""
+        lengths, tokens = _tokens(texts)
+        token_word, vectors, squares = self._words(tokens)
+        holds = _csr(np.repeat(np.arange(len(texts)), lengths), token_word, (len(texts), vectors.shape[0]))
+        holds.sum_duplicates()
+        holds.data[:] = 1
+        total = holds @ squares
+        return holds, vectors, np.divide(1.0, np.sqrt(total), out=np.zeros_like(total), where=total > 0)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        holds, vectors, scale = self._parts(texts)
+        matrix = (holds @ vectors).tocsr()
+        matrix.data *= np.repeat(scale, np.diff(matrix.indptr))
+        return matrix
+
+    def dot(self, texts: Sequence[str], coef: np.ndarray) -> np.ndarray:
+        """transform(texts) @ coef, summed per word: the words' scores first, then the texts'."""
+        holds, vectors, scale = self._parts(texts)
+        return np.asarray(holds @ np.asarray(vectors @ coef)) * scale[:, None]
+
+    def _words(self, tokens: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
+        """(the distinct word of each token, the distinct words' vectors, their squared lengths). Each
+        word's vector is computed once per model and cached: a long-running job meets the same words
+        again and again."""
         with self._lock:
             if self._seen_generation != _generation:
                 self._forget()
@@ -278,8 +303,8 @@ class _CharNgrams:
                     new = list(dict.fromkeys(tokens))
                     if len(new) > _CACHED_WORDS:  # one huge batch: its words would not fit
                         number = dict(zip(new, range(len(new))))
-                        return (np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens)),
-                                self._word_ngrams(new))
+                        token_word = np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+                        return (token_word, *self._word_vectors(new))
                 self._remember(new)
                 found = list(map(self._known.__getitem__, tokens))
             distinct, token_word = np.unique(np.array(found, dtype=np.int64), return_inverse=True)
@@ -287,22 +312,27 @@ class _CharNgrams:
             sizes = ends - starts
             indptr = np.zeros(len(distinct) + 1, dtype=np.int64)
             np.cumsum(sizes, out=indptr[1:])
-            # the ids of all words one after the other: position p of word k reads ids[starts[k] + p]
-            ids = self._ids[np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], sizes)]
-        return token_word.reshape(-1), sp.csr_matrix((np.ones(len(ids), dtype=np.float32), ids, indptr),
-                                                     shape=(len(distinct), len(self.vectorizer.vocabulary_)))
+            # the n-grams of all words one after the other: position p of word k reads [starts[k] + p]
+            at = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], sizes)
+            vectors = sp.csr_matrix((self._weights[at], self._ids[at], indptr),
+                                    shape=(len(distinct), len(self.vectorizer.vocabulary_)))
+            return token_word.reshape(-1), vectors, self._squares[distinct]
 
     def _remember(self, words: list[str]) -> None:
-        """Compute and cache the n-grams of new words."""
-        counts = self._word_ngrams(words)
+        """Compute and cache the vectors of new words."""
+        vectors, squares = self._word_vectors(words)
         first = len(self._known)
-        needed_words, needed_ids = first + len(words) + 1, self._fill + counts.nnz
+        needed_words, needed_ids = first + len(words) + 1, self._fill + vectors.nnz
         if needed_words > len(self._starts):
-            self._starts = np.resize(self._starts, max(needed_words, 2 * len(self._starts)))
+            size = max(needed_words, 2 * len(self._starts))
+            self._starts, self._squares = np.resize(self._starts, size), np.resize(self._squares, size)
         if needed_ids > len(self._ids):
-            self._ids = np.resize(self._ids, max(needed_ids, 2 * len(self._ids)))
-        self._ids[self._fill:needed_ids] = counts.indices
-        self._starts[first:needed_words] = self._fill + counts.indptr
+            size = max(needed_ids, 2 * len(self._ids))
+            self._ids, self._weights = np.resize(self._ids, size), np.resize(self._weights, size)
+        self._ids[self._fill:needed_ids] = vectors.indices
+        self._weights[self._fill:needed_ids] = vectors.data
+        self._starts[first:needed_words] = self._fill + vectors.indptr
+        self._squares[first:first + len(words)] = squares
         self._fill = needed_ids
         self._known.update(zip(words, range(first, first + len(words))))
 
@@ -348,10 +378,10 @@ class TextFeatures:
 
     def dot(self, docs: Sequence[Prepared], coef: np.ndarray) -> np.ndarray:
         """transform(docs) @ coef for a (features x outputs) matrix, without building the stacked matrix."""
-        word, char, numeric = self.blocks(docs)
-        n_word, n_char = word.shape[1], char.shape[1]
-        return (np.asarray(word @ coef[:n_word]) + np.asarray(char @ coef[n_word:n_word + n_char])
-                + numeric @ coef[n_word + n_char:])
+        n_word, n_char = len(self.word.vocabulary_), len(self.char.vocabulary_)
+        return (np.asarray(self._word.transform([d.features for d in docs]) @ coef[:n_word])
+                + self._char.dot([d.text for d in docs], coef[n_word:n_word + n_char])
+                + _numeric(docs) @ coef[n_word + n_char:])
 
     def to_state(self) -> tuple[dict, dict]:
         """JSON-able vocabularies and numpy arrays of idf weights."""

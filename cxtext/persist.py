@@ -14,7 +14,7 @@ from .features import TextFeatures
 from .taxonomy import from_dict, load_taxonomy
 
 FORMAT = "cxtext-linear"
-PROTOCOL = 1
+PROTOCOL = 2  # 2: character n-grams summed per word (1: TF-IDF of the whole text)
 _ARRAYS = ("group_coef_", "group_intercept_", "topic_coef_", "topic_intercept_", "general_coef_",
            "general_intercept_", "stack_coef_", "stack_intercept_", "topic_thresholds_")
 

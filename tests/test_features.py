@@ -1,22 +1,50 @@
+from collections import Counter
+
 import numpy as np
 
 from cxtext.features import TextFeatures
 from cxtext.preprocess import prepare_many
 
+
+def _char_reference(features: TextFeatures, texts: list[str]) -> np.ndarray:
+    """The character block by its definition, with sklearn's own char_wb analyzer: per distinct word,
+    its n-grams' sublinear tf x idf; per text, the sum over its words over the root of their squares."""
+    vec = features.char
+    analyze = vec.build_analyzer()
+    out = np.zeros((len(texts), len(vec.vocabulary_)))
+    for row, text in enumerate(texts):
+        squares = 0.0
+        for word in dict.fromkeys(text.split()):
+            vector = np.zeros(len(vec.vocabulary_))
+            for gram, count in Counter(g for g in analyze(word) if g in vec.vocabulary_).items():
+                vector[vec.vocabulary_[gram]] = (1 + np.log(count)) * vec.idf_[vec.vocabulary_[gram]]
+            out[row] += vector
+            squares += vector @ vector
+        if squares:
+            out[row] /= np.sqrt(squares)
+    return out
+
 TEXTS = ["Не работает приложуха, звоню уже третий раз", "оч долго ждал курьера 😡", "а", "",
          "ab  cd\u00a0ef", "Клиент: верните деньги\nОператор: уточните номер", "спасибо!!!", "x" * 60]
 
 
-def test_cached_char_ngrams_equal_sklearn_tfidf():
+def test_cached_char_ngrams_equal_their_definition():
     docs = prepare_many(TEXTS * 3)
     features = TextFeatures.fit(docs)
     texts = [d.text for d in docs] + ["совсем новые словечки, которых не было"]
     ours = features._char.transform(texts)
     ours_again = features._char.transform(texts)  # from the cache this time
-    theirs = features.char.transform(texts)
+    theirs = _char_reference(features, texts)
     assert ours.shape == theirs.shape
-    assert np.abs((ours - theirs).toarray()).max() < 1e-6
-    assert np.abs((ours_again - theirs).toarray()).max() < 1e-6
+    assert np.abs(ours.toarray() - theirs).max() < 1e-6
+    assert np.abs(ours_again.toarray() - theirs).max() < 1e-6
+
+
+def test_a_word_said_twice_counts_once():
+    docs = prepare_many(TEXTS * 3)
+    features = TextFeatures.fit(docs)
+    once, twice = features._char.transform(["приложуха виснет", "приложуха виснет приложуха"]).toarray()
+    assert np.abs(once).sum() > 0 and np.abs(once - twice).max() == 0
 
 
 def test_state_round_trip_gives_the_same_matrix():
@@ -57,7 +85,7 @@ def test_vectorised_ngrams_equal_sklearn_on_words_never_seen_in_fitting():
     unseen = prepare_many(["совсем новые словечки 🤷 и старые: приложуха виснет", "xyz", "", "  ", "日本",
                            "долго долго долго ждал", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ⓣⓔⓧⓣ", "a" * 5000])
     texts = [d.text for d in docs + unseen]
-    assert np.abs((features._char.transform(texts) - features.char.transform(texts)).toarray()).max() < 1e-6
+    assert np.abs(features._char.transform(texts).toarray() - _char_reference(features, texts)).max() < 1e-6
     lemmas = [d.features for d in docs + unseen]
     assert np.abs((features._word.transform(lemmas) - features.word.transform(lemmas)).toarray()).max() < 1e-6
 
@@ -111,6 +139,7 @@ def test_words_cached_across_calls_give_the_same_matrix_when_full_and_when_clear
     for i, batch in enumerate(batches * 2):
         if i == len(batches) + 3:
             features_module.clear_cache()
-        ours, theirs = features._char.transform(batch), features.char.transform(batch)
-        assert np.abs((ours - theirs).toarray()).max() < 1e-6
+        ours, theirs = features._char.transform(batch), _char_reference(features, batch)
+        assert np.abs(ours.toarray() - theirs).max() < 1e-6
         assert len(features._char._known) <= 12
+
