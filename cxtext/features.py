@@ -20,7 +20,7 @@ CHAR_PARAMS = dict(analyzer="char_wb", lowercase=False, ngram_range=(2, 5), min_
                    sublinear_tf=True, max_features=120_000, dtype=np.float32)
 _NUMERIC = 4  # length and shape features appended after the n-grams
 _WORDS_PER_BLOCK = 100_000  # distinct words whose character n-grams are computed at once
-_CACHED_WORDS = 100_000  # words whose character n-grams a model keeps (~25 MB), as preprocessing keeps lemmas
+_CACHED_WORDS = 100_000  # words whose n-gram vectors a model keeps (~30 MB), as preprocessing keeps lemmas
 _generation = 0  # bumped by clear_cache: every model's cached words are then stale
 
 
