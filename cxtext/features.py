@@ -243,7 +243,8 @@ class _CharNgrams:
                               for i in range(0, len(words), _WORDS_PER_BLOCK)], format="csr")
         digit, ngrams, base = self._code_tables()
         low, high = self.vectorizer.ngram_range
-        points = np.frombuffer(f" {' '.join(words)} ".encode("utf-32-le"), dtype=np.uint32)
+        # one code point per character; surrogatepass: a lone surrogate ("\ud800") is a character too
+        points = np.frombuffer(f" {' '.join(words)} ".encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         size = len(points)
         digits = np.concatenate([digit[np.minimum(points, len(digit) - 1)], np.zeros(high, dtype=np.int64)])
         is_space = points == 32
@@ -286,7 +287,8 @@ class _CharNgrams:
     def dot(self, texts: Sequence[str], coef: np.ndarray) -> np.ndarray:
         """transform(texts) @ coef, summed per word: the words' scores first, then the texts'."""
         holds, vectors, scale = self._parts(texts)
-        return np.asarray(holds @ np.asarray(vectors @ coef)) * scale[:, None]
+        scores = np.asarray(holds @ np.asarray(vectors @ coef))
+        return scores * (scale[:, None] if scores.ndim == 2 else scale)
 
     def _words(self, tokens: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
         """(the distinct word of each token, the distinct words' vectors, their squared lengths). Each

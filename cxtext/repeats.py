@@ -39,7 +39,7 @@ def says_repeat_many(texts: Sequence[str]) -> list[bool]:
     joined = joined.lower().replace("ё", "е")
     starts = [match.start() for match in _cue_pattern().finditer(joined)]
     if starts:  # which text each cue is in: the number of NULs before it
-        nul_at = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32) == 0)
+        nul_at = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32) == 0)
         for k in np.searchsorted(nul_at, starts).tolist():
             found[k] = True
     return found

@@ -389,7 +389,11 @@ async def _classify(state: _State, items: Sequence[Item], max_text_chars: int) -
 
 def _dumps(content) -> bytes:
     # what starlette's JSONResponse renders, without building a Response per request
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+    text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" sent in an id) has no UTF-8: send it escaped
+        return json.dumps(content, allow_nan=False, indent=None, separators=(",", ":")).encode()
 
 
 def _problems(errors) -> dict:

@@ -143,3 +143,19 @@ def test_words_cached_across_calls_give_the_same_matrix_when_full_and_when_clear
         assert np.abs(ours.toarray() - theirs).max() < 1e-6
         assert len(features._char._known) <= 12
 
+
+
+def test_a_lone_surrogate_is_a_character_like_any_other():
+    docs = prepare_many(TEXTS * 3)
+    features = TextFeatures.fit(docs)
+    texts = ["приложуха \ud800 виснет", "\udfff", "ок"]
+    assert np.abs(features._char.transform(texts).toarray() - _char_reference(features, texts)).max() < 1e-6
+
+
+def test_dot_with_one_column_of_weights_equals_the_product():
+    docs = prepare_many(VARIED * 3)
+    features = TextFeatures.fit(docs)
+    coef = np.random.default_rng(1).normal(size=features.n_features).astype(np.float32)
+    expected = features.transform(docs) @ coef
+    assert features.dot(docs, coef).shape == expected.shape
+    assert np.abs(features.dot(docs, coef) - expected).max() < 1e-4

@@ -36,6 +36,8 @@ def test_a_cue_never_spans_two_texts_of_a_batch():
     assert says_repeat_many(["я уже", "звонил вчера", "сколько", "можно"]) == [False] * 4
     # a NUL inside a text does not shift which text a cue is found in
     assert says_repeat_many(["a\x00b", "тест", "опять не работает"]) == [False, False, True]
+    # a lone surrogate ("\ud800", from JSON or a Python caller) is searched like any character
+    assert says_repeat_many(["опять \ud800", "x"]) == [True, False]
 
 
 def test_history_marks_a_later_contact_on_the_same_topic_within_the_window():

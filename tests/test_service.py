@@ -116,6 +116,15 @@ def test_malformed_json_gets_422(client, raw):
     assert _classify(client, TICKETS[:1]).status_code == 200  # and the worker is fine
 
 
+def test_a_lone_surrogate_in_a_text_or_an_id_is_answered(client):
+    # JSON may carry "\ud800", a code point UTF-8 cannot hold: the text is classified, the id sent back escaped
+    raw = '{"items": [{"id": "a\\ud800", "text": "приложение \\ud800 опять виснет"}]}'.encode()
+    response = client.post("/v1/classify", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    row = response.json()["items"][0]
+    assert row["id"] == "a\ud800" and row["status"] == "ok" and "app_website" in row["topics"]
+
+
 def test_body_over_the_limit_gets_413_by_content_length(client):
     response = _classify(client, [{"id": "big", "text": "а" * 150_000}])
     assert response.status_code == 413 and "bytes" in response.json()["message"]
