@@ -117,9 +117,24 @@ def _labelled_chunks(chunks: Iterable[pd.DataFrame], text_col: str, model, model
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _renames(columns, labels) -> dict[str, str]:
+    """A user column named like a label column -> NAME_input (NAME_input_2, ... when that is taken too)."""
+    names = {str(c) for c in columns}
+    taken = names | set(labels)
+    renames = {}
+    for col in labels:
+        if col in names:
+            new, k = f"{col}{INPUT_SUFFIX}", 2
+            while new in taken:
+                new, k = f"{col}{INPUT_SUFFIX}_{k}", k + 1
+            taken.add(new)
+            renames[col] = new
+    return renames
+
+
 def label_frame(frame: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """The input rows with the label columns appended (a clashing user column becomes NAME_input)."""
-    clash = {c: f"{c}{INPUT_SUFFIX}" for c in labels.columns if c in frame.columns}
+    clash = _renames(frame.columns, labels.columns)
     out = frame.rename(columns=clash) if clash else frame.copy()
     for col in labels.columns:
         out[col] = labels[col].to_numpy()
@@ -133,6 +148,8 @@ def _check_paths(input, output) -> tuple[Path, Path]:
         raise InputError(f"input file {src} not found; check the path (current folder: {Path.cwd()})")
     if dst.exists() and dst.resolve() == src.resolve():
         raise InputError(f"output {dst} is the input file; write the labels to another file")
+    if dst.is_dir():
+        raise InputError(f"output {dst} is a folder; give a file name, such as {dst / ('labelled' + dst.suffix)}")
     return src, dst
 
 
@@ -176,7 +193,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                 if history is not None:
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
                 out = label_frame(chunk, labels)
-                renamed.update({c: f"{c}{INPUT_SUFFIX}" for c in labels.columns if c in chunk.columns})
+                renamed.update(_renames(chunk.columns, labels.columns))
                 writer.write(out)
                 counts = labels["status"].value_counts()
                 statuses.update({str(k): int(v) for k, v in counts.items()})

@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -141,8 +142,9 @@ def _sniff_sep(text: str) -> str:
 
 def _csv_kwargs(fmt: CsvFormat) -> dict:
     # keep_default_na=False: a comment "NA" or "null" is text, and an empty cell stays ""
+    # index_col=False: a first row longer than the header must not turn the first column into an index
     return dict(sep=fmt.sep, encoding=fmt.encoding, dtype=str, keep_default_na=False, na_filter=False,
-                engine="c")
+                engine="c", index_col=False)
 
 
 def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
@@ -156,8 +158,9 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     if isinstance(exc, pd.errors.EmptyDataError):
         return InputError(f"input file {path} has no header row; export the data again with a header")
     sep = {"\t": "tab"}.get(fmt.sep, fmt.sep)
+    detail = "a row has more fields than the header" if isinstance(exc, pd.errors.ParserWarning) else str(exc).strip()
     return InputError(
-        f"input file {path} could not be read as CSV with delimiter '{sep}': {exc}. "
+        f"input file {path} could not be read as CSV with delimiter '{sep}': {detail}. "
         "Usually a text cell holds the delimiter or a line break without quotes: export with quoting, "
         "or save as .xlsx"
     )
@@ -191,13 +194,21 @@ def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str 
         fmt = CsvFormat(fmt.encoding, sep)
     try:
         if chunksize is None:
-            yield pd.read_csv(path, **_csv_kwargs(fmt))
+            yield _strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt)))
             return
         with pd.read_csv(path, chunksize=chunksize, **_csv_kwargs(fmt)) as reader:
-            for chunk in reader:
+            while (chunk := _strict(lambda: next(reader, None))) is not None:
                 yield chunk
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
+            csv.Error) as exc:
         raise _csv_error(path, fmt, exc) from exc
+
+
+def _strict(read):
+    """read(), with pandas' warning of a row longer than the header raised: it would cut that row's text."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return read()
 
 
 def _iter_parquet(path: Path, chunksize: int | None) -> Iterator[pd.DataFrame]:

@@ -45,11 +45,17 @@ def says_repeat_many(texts: Sequence[str]) -> list[bool]:
     return found
 
 
+_DAY_FIRST = re.compile(r"\s*\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")  # "01.06.2024": the day comes first in Russia
+
+
 def _to_time(value) -> datetime | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return None
     try:
-        stamp = pd.Timestamp(value)
+        if isinstance(value, str) and _DAY_FIRST.match(value):
+            stamp = pd.to_datetime(value, dayfirst=True)
+        else:
+            stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
         return None
     if pd.isna(stamp):

@@ -133,6 +133,36 @@ def test_user_columns_named_like_labels_are_kept(tmp_path, model):
     assert summary["renamed_columns"] == {"group": "group_input", "status": "status_input"}
 
 
+def test_a_user_column_named_like_a_renamed_one_is_kept_too(tmp_path, model):
+    # relabelling a labelled file: "status" and "status_input" are both there already
+    frame = pd.DataFrame({"text": ["спасибо"], "status": ["VIP"], "status_input": ["old"]})
+    io.write_table(frame, tmp_path / "in.csv")
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=model, quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert out.loc[0, "status_input"] == "old" and out.loc[0, "status_input_2"] == "VIP"
+    assert out.loc[0, "status"] == "ok" and summary["renamed_columns"] == {"status": "status_input_2"}
+
+
+@pytest.mark.parametrize("content", [
+    "id,text\n1,Плохо, работает\n2,Карта заблокирована\n",  # the first row is longer than the header
+    "text\nПлохо, очень плохо\nДолго ждал\n",  # a one-column export with a comma in a text
+    "id,text\n1,Плохо\n2,Долго, ждал\n",  # a later row
+])
+def test_a_row_longer_than_the_header_is_an_error_not_a_shifted_file(tmp_path, model, content):
+    src = tmp_path / "in.csv"
+    src.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match="delimiter ','.*without quotes"):
+        label_file(src, tmp_path / "out.csv", text_col="text", model=model, quiet=True)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_output_path_that_is_a_folder_is_refused_before_any_work(tmp_path, survey):
+    src = _csv(tmp_path / "s.csv", survey)
+    (tmp_path / "out.csv").mkdir()
+    with pytest.raises(InputError, match="is a folder; give a file name"):
+        label_file(src, tmp_path / "out.csv", text_col="comment", model="/nonexistent/model")
+
+
 def test_missing_column_is_reported_before_any_work(tmp_path, survey):
     src = _csv(tmp_path / "s.csv", survey)
     with pytest.raises(InputError, match="column 'text' not found .*columns are: id, comment, score"):

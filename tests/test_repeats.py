@@ -60,3 +60,10 @@ def test_history_carries_across_calls_and_sorts_within_a_batch():
 def test_history_ignores_missing_customer_or_time():
     history = RepeatHistory()
     assert history.mark([None, "a", "a"], ["2026-01-01", None, "not a date"], [["x"], ["x"], ["x"]]) == [False] * 3
+
+
+def test_russian_dates_are_read_day_first():
+    history = RepeatHistory(window_days=30)
+    # 01.06.2024 is the 1st of June, a day after 31.05.2024 (month-first it would be January, before it)
+    marks = history.mark(["c1", "c1"], ["31.05.2024", "01.06.2024 10:30"], [["payments"], ["payments"]])
+    assert marks == [False, True]
