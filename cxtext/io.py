@@ -221,10 +221,19 @@ def _iter_parquet(path: Path, chunksize: int | None) -> Iterator[pd.DataFrame]:
         raise InputError(f"input file {path} is not a readable Parquet file ({exc}); export it again") from exc
     with file:
         if file.metadata.num_rows == 0:
-            yield file.schema_arrow.empty_table().to_pandas()
+            yield file.schema_arrow.empty_table().to_pandas(types_mapper=_nullable_ints)
             return
         for batch in file.iter_batches(batch_size=chunksize or file.metadata.num_rows):
-            yield batch.to_pandas()
+            yield batch.to_pandas(types_mapper=_nullable_ints)
+
+
+def _nullable_ints(arrow_type):
+    """Integer columns stay integers when they hold nulls (as floats, an id like 9007199254740993 changes)."""
+    import pyarrow as pa
+
+    if not pa.types.is_integer(arrow_type):
+        return None
+    return pd.api.types.pandas_dtype(f"{'' if pa.types.is_signed_integer(arrow_type) else 'U'}Int{arrow_type.bit_width}")
 
 
 def _read_xlsx(path: Path) -> pd.DataFrame:

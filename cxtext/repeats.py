@@ -83,7 +83,7 @@ class RepeatHistory:
         rows = []
         for i, (customer, time) in enumerate(zip(customer_ids, times)):
             stamp = _to_time(time)
-            ok = customer is not None and not (isinstance(customer, float) and pd.isna(customer))
+            ok = customer is not None and not (pd.api.types.is_scalar(customer) and pd.isna(customer))
             rows.append((i, str(customer) if ok and str(customer).strip() else None, stamp))
         out = [False] * len(rows)
         # within a batch, older contacts first, so an earlier ticket counts for a later one

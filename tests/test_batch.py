@@ -156,6 +156,22 @@ def test_a_row_longer_than_the_header_is_an_error_not_a_shifted_file(tmp_path, m
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_integer_ids_with_nulls_in_parquet_stay_exact(tmp_path, model, suffix):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [9007199254740993, None, 1234567890123456789]  # not exact as floats
+    pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "text": ["спасибо", "долго", "верните деньги"]}),
+                   tmp_path / "in.parquet")
+    label_file(tmp_path / "in.parquet", tmp_path / f"out{suffix}", text_col="text", id_col="id", model=model,
+               quiet=True)
+    if suffix == ".parquet":
+        assert pq.read_table(tmp_path / "out.parquet").column("id").to_pylist() == ids
+    else:
+        assert io.read_table(tmp_path / "out.csv")["id"].tolist() == ["9007199254740993", "", "1234567890123456789"]
+
+
 def test_an_output_path_that_is_a_folder_is_refused_before_any_work(tmp_path, survey):
     src = _csv(tmp_path / "s.csv", survey)
     (tmp_path / "out.csv").mkdir()
