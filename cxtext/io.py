@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -38,12 +39,16 @@ _MAGIC = {b"PK\x03\x04": "an Excel/zip file (save it as .xlsx)", b"PAR1": "a Par
           b"%PDF": "a PDF document", b"\xd0\xcf\x11\xe0": "an old Excel .xls file (save it as .xlsx or CSV)"}
 
 
+_RUSSIAN = re.compile("[а-яА-ЯёЁ]")
+
+
 @dataclass(frozen=True)
 class CsvFormat:
     """What `sniff_csv` found: the encoding to read with and the delimiter."""
 
     encoding: str
     sep: str
+    errors: str = "strict"  # "replace": UTF-8 but for a few broken bytes; their rows read "\ufffd" and are marked
 
 
 def _kind(path: Path, role: str) -> str:
@@ -80,6 +85,13 @@ def _decodes(sample: bytes, encoding: str) -> bool:
         return False
 
 
+def _mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 but for a few broken bytes (a damaged row): its Russian letters far outnumber the breaks. A cp1251
+    file read as UTF-8 breaks at nearly every Russian letter and decodes almost none."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(sample, final=False)
+    return len(_RUSSIAN.findall(text)) >= 50 * text.count("\ufffd")
+
+
 def _looks_like_text(text: str) -> bool:
     """cp1251 decodes almost any byte, so check that the result reads as Russian/Latin text."""
     if not text:
@@ -101,11 +113,14 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None) -> CsvFormat
             f"input file {path} contains binary bytes (NUL), not text; it may be UTF-16 or not a table: "
             "save it from Excel as 'CSV UTF-8' or pass an .xlsx file"
         )
+    errors = "strict"
     if encoding is None:
         if sample.startswith(codecs.BOM_UTF8):
             encoding = "utf-8-sig"
         elif _decodes(sample, "utf-8"):
             encoding = "utf-8"
+        elif _mostly_utf8(sample):
+            encoding, errors = "utf-8", "replace"
         elif _looks_like_text(sample.decode("cp1251", errors="replace")):
             encoding = "cp1251"
         else:
@@ -116,7 +131,7 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None) -> CsvFormat
     text = sample.decode(encoding, errors="replace")
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
-    return CsvFormat(encoding=encoding, sep=_sniff_sep(text))
+    return CsvFormat(encoding=encoding, sep=_sniff_sep(text), errors=errors)
 
 
 def _sniff_sep(text: str) -> str:
@@ -143,8 +158,8 @@ def _sniff_sep(text: str) -> str:
 def _csv_kwargs(fmt: CsvFormat) -> dict:
     # keep_default_na=False: a comment "NA" or "null" is text, and an empty cell stays ""
     # index_col=False: a first row longer than the header must not turn the first column into an index
-    return dict(sep=fmt.sep, encoding=fmt.encoding, dtype=str, keep_default_na=False, na_filter=False,
-                engine="c", index_col=False)
+    return dict(sep=fmt.sep, encoding=fmt.encoding, encoding_errors=fmt.errors, dtype=str, keep_default_na=False,
+                na_filter=False, engine="c", index_col=False)
 
 
 def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
@@ -191,7 +206,7 @@ def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encod
 def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str | None) -> Iterator[pd.DataFrame]:
     fmt = sniff_csv(path, encoding)
     if sep is not None:
-        fmt = CsvFormat(fmt.encoding, sep)
+        fmt = CsvFormat(fmt.encoding, sep, fmt.errors)
     try:
         if chunksize is None:
             yield _strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt)))

@@ -172,6 +172,17 @@ def test_integer_ids_with_nulls_in_parquet_stay_exact(tmp_path, model, suffix):
         assert io.read_table(tmp_path / "out.csv")["id"].tolist() == ["9007199254740993", "", "1234567890123456789"]
 
 
+def test_a_utf8_file_with_one_broken_row_is_read_as_utf8_and_that_row_marked(tmp_path, model):
+    texts = ["Верните деньги за подписку", "Долго ждал оператора", "Приложение вылетает", "Спасибо всё отлично"] * 8
+    lines = [f"{i:05d},{t}" for i, t in enumerate(texts)]
+    raw = ("id,text\n" + "\n".join(lines[:10]) + "\n").encode() + b"00099,\xff\xfe\x80\x81junk\n"
+    (tmp_path / "in.csv").write_bytes(raw + ("\n".join(lines[10:]) + "\n").encode())
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=model, quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert len(out) == 33 and out["text"].iloc[0] == "Верните деньги за подписку"  # not cp1251 gibberish
+    assert out.loc[10, "status"] == "not text" and summary["statuses"] == {"ok": 32, "not text": 1}
+
+
 def test_an_output_path_that_is_a_folder_is_refused_before_any_work(tmp_path, survey):
     src = _csv(tmp_path / "s.csv", survey)
     (tmp_path / "out.csv").mkdir()
