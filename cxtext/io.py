@@ -300,9 +300,10 @@ def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: s
                 f"pass the delimiter explicitly (sep='{found}') or re-save the file with one delimiter"
             )
         hint = _likely_column(columns, name, option)
-        raise InputError(
-            f"column '{name}' not found{where}; columns are: {', '.join(columns)}; pass --{option} {hint}"
-        )
+        sheet = " (of an .xlsx, only the first sheet is read: put the table there)" \
+            if str(path).lower().endswith(".xlsx") else ""
+        found = f"columns are: {', '.join(columns)}" if columns else "there are no columns (no header row)"
+        raise InputError(f"column '{name}' not found{where}{sheet}; {found}; pass --{option} {hint}")
 
 
 # Column names that usually hold what an option asks for, as exported by survey tools and CRMs.

@@ -159,3 +159,14 @@ def test_output_appears_only_when_complete(tmp_path):
     assert not target.exists()  # a reader never sees a partial file under the final name
     writer.commit()
     assert len(io.read_table(target)) == 3
+
+
+def test_a_missing_column_in_a_workbook_points_at_its_first_sheet(tmp_path):
+    with pd.ExcelWriter(tmp_path / "two.xlsx") as writer:
+        pd.DataFrame({"a": ["info"]}).to_excel(writer, sheet_name="info", index=False)
+        pd.DataFrame({"text": ["плохо"]}).to_excel(writer, sheet_name="data", index=False)
+    frame = io.read_table(tmp_path / "two.xlsx")
+    with pytest.raises(InputError, match="only the first sheet is read.*columns are: a; pass --text-col"):
+        io.check_columns(frame.columns, {"text-col": "text"}, tmp_path / "two.xlsx")
+    with pytest.raises(InputError, match="there are no columns"):
+        io.check_columns([], {"text-col": "text"}, "empty.csv")
