@@ -248,7 +248,8 @@ def _nullable_ints(arrow_type):
 
     if not pa.types.is_integer(arrow_type):
         return None
-    return pd.api.types.pandas_dtype(f"{'' if pa.types.is_signed_integer(arrow_type) else 'U'}Int{arrow_type.bit_width}")
+    sign = "" if pa.types.is_signed_integer(arrow_type) else "U"
+    return pd.api.types.pandas_dtype(f"{sign}Int{arrow_type.bit_width}")  # Int64, UInt8...
 
 
 def _read_xlsx(path: Path) -> pd.DataFrame:

@@ -123,24 +123,21 @@ def test_two_jobs_give_the_same_file_as_one(tmp_path, model):
     assert (tmp_path / "out1.csv").read_bytes() == (tmp_path / "out2.csv").read_bytes()
 
 
-def test_user_columns_named_like_labels_are_kept(tmp_path, model):
-    frame = pd.DataFrame({"text": ["спасибо"], "status": ["VIP"], "group": ["retail"]})
-    io.write_table(frame, tmp_path / "in.csv")
-    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=model, quiet=True)
-    out = io.read_table(tmp_path / "out.csv")
-    assert out.loc[0, "status_input"] == "VIP" and out.loc[0, "group_input"] == "retail"
-    assert out.loc[0, "status"] == "ok"
-    assert summary["renamed_columns"] == {"group": "group_input", "status": "status_input"}
-
-
-def test_a_user_column_named_like_a_renamed_one_is_kept_too(tmp_path, model):
+@pytest.mark.parametrize("user, kept, renamed", [
+    ({"status": "VIP", "group": "retail"}, {"status_input": "VIP", "group_input": "retail"},
+     {"group": "group_input", "status": "status_input"}),
     # relabelling a labelled file: "status" and "status_input" are both there already
-    frame = pd.DataFrame({"text": ["спасибо"], "status": ["VIP"], "status_input": ["old"]})
+    ({"status": "VIP", "status_input": "old"}, {"status_input": "old", "status_input_2": "VIP"},
+     {"status": "status_input_2"}),
+])
+def test_user_columns_named_like_labels_are_kept(tmp_path, model, user, kept, renamed):
+    frame = pd.DataFrame({"text": ["спасибо"], **{name: [value] for name, value in user.items()}})
     io.write_table(frame, tmp_path / "in.csv")
     summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=model, quiet=True)
     out = io.read_table(tmp_path / "out.csv")
-    assert out.loc[0, "status_input"] == "old" and out.loc[0, "status_input_2"] == "VIP"
-    assert out.loc[0, "status"] == "ok" and summary["renamed_columns"] == {"status": "status_input_2"}
+    assert {name: out.loc[0, name] for name in kept} == kept
+    assert out.loc[0, "status"] == "ok"
+    assert summary["renamed_columns"] == renamed
 
 
 @pytest.mark.parametrize("content", [
