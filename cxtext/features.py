@@ -93,6 +93,20 @@ def _csr(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp.cs
     return sp.csr_matrix((np.ones(len(rows), dtype=np.float32), columns.astype(np.int32), indptr), shape=shape)
 
 
+def _holds(lengths: np.ndarray, token_word: np.ndarray, n_words: int) -> sp.csr_matrix:
+    """(texts x words) 1 where the text holds the word, from each text's number of tokens and each
+    token's word."""
+    holds = _csr(np.repeat(np.arange(len(lengths)), lengths), token_word, (len(lengths), n_words))
+    holds.sum_duplicates()
+    holds.data[:] = 1
+    return holds
+
+
+def _inverse_root(total: np.ndarray) -> np.ndarray:
+    """1 / sqrt(total), and 0 where the total is 0 (a text with no known n-gram)."""
+    return np.divide(1.0, np.sqrt(total), out=np.zeros_like(total), where=total > 0)
+
+
 class _CodeTable:
     """Non-negative int64 codes -> ids, looked up for a whole array at once: an open-addressing hash
     table (linear probing, at most half full), about 2x faster than a binary search over sorted codes."""
@@ -216,6 +230,7 @@ class _CharNgrams:
         self._weights = np.zeros(16_384, dtype=np.float32)
         self._fill = 0  # ids in use
         self._seen_generation = _generation
+        self._scored_key = None  # the words' scores for one weight matrix (see _scores)
 
     def _code_tables(self) -> tuple[np.ndarray, _CodeTable, int]:
         if self._codes is None:
@@ -271,12 +286,11 @@ class _CharNgrams:
     def _parts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
         """(texts x words: 1 where the text holds the word, the words' vectors, 1 / each text's length)."""
         lengths, tokens = _tokens(texts)
-        token_word, vectors, squares = self._words(tokens)
-        holds = _csr(np.repeat(np.arange(len(texts)), lengths), token_word, (len(texts), vectors.shape[0]))
-        holds.sum_duplicates()
-        holds.data[:] = 1
-        total = holds @ squares
-        return holds, vectors, np.divide(1.0, np.sqrt(total), out=np.zeros_like(total), where=total > 0)
+        with self._lock:
+            found = self._numbers(tokens)
+            token_word, vectors, squares = self._uncached(tokens) if found is None else self._gather(found)
+        holds = _holds(lengths, token_word, vectors.shape[0])
+        return holds, vectors, _inverse_root(holds @ squares)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         holds, vectors, scale = self._parts(texts)
@@ -285,40 +299,79 @@ class _CharNgrams:
         return matrix
 
     def dot(self, texts: Sequence[str], coef: np.ndarray) -> np.ndarray:
-        """transform(texts) @ coef, summed per word: the words' scores first, then the texts'."""
-        holds, vectors, scale = self._parts(texts)
-        scores = np.asarray(holds @ np.asarray(vectors @ coef))
+        """transform(texts) @ coef, summed per word: each cached word's score (its vector @ coef) is
+        computed once per model, so a batch costs a look-up and a sum per word."""
+        lengths, tokens = _tokens(texts)
+        with self._lock:
+            found = self._numbers(tokens)
+            if found is None:
+                found, vectors, squares = self._uncached(tokens)
+                word_scores = np.asarray(vectors @ coef)
+            else:
+                word_scores, squares = self._scores(coef), self._squares[:len(self._known)]
+            holds = _holds(lengths, found, len(squares))
+            scores, scale = np.asarray(holds @ word_scores), _inverse_root(holds @ squares)
         return scores * (scale[:, None] if scores.ndim == 2 else scale)
 
-    def _words(self, tokens: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
-        """(the distinct word of each token, the distinct words' vectors, their squared lengths). Each
-        word's vector is computed once per model and cached: a long-running job meets the same words
-        again and again."""
-        with self._lock:
-            if self._seen_generation != _generation:
+    def _numbers(self, tokens: list[str]) -> np.ndarray | None:
+        """The cache number of each token's word, new words computed and cached first; None when the batch
+        alone holds more distinct words than the cache keeps. Called under the lock."""
+        if self._seen_generation != _generation:
+            self._forget()
+        found = list(map(self._known.get, tokens))
+        if None in found:
+            new = list(dict.fromkeys(compress(tokens, map(is_, found, repeat(None)))))  # at C speed
+            if len(self._known) + len(new) > _CACHED_WORDS:  # full: start again with this batch's words
                 self._forget()
-            found = list(map(self._known.get, tokens))
-            if None in found:
-                new = list(dict.fromkeys(compress(tokens, map(is_, found, repeat(None)))))  # at C speed
-                if len(self._known) + len(new) > _CACHED_WORDS:  # full: start again with this batch's words
-                    self._forget()
-                    new = list(dict.fromkeys(tokens))
-                    if len(new) > _CACHED_WORDS:  # one huge batch: its words would not fit
-                        number = dict(zip(new, range(len(new))))
-                        token_word = np.fromiter(map(number.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-                        return (token_word, *self._word_vectors(new))
-                self._remember(new)
-                found = list(map(self._known.__getitem__, tokens))
-            distinct, token_word = np.unique(np.array(found, dtype=np.int64), return_inverse=True)
-            starts, ends = self._starts[distinct], self._starts[distinct + 1]
-            sizes = ends - starts
-            indptr = np.zeros(len(distinct) + 1, dtype=np.int64)
-            np.cumsum(sizes, out=indptr[1:])
-            # the n-grams of all words one after the other: position p of word k reads [starts[k] + p]
-            at = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], sizes)
-            vectors = sp.csr_matrix((self._weights[at], self._ids[at], indptr),
-                                    shape=(len(distinct), len(self.vectorizer.vocabulary_)))
-            return token_word.reshape(-1), vectors, self._squares[distinct]
+                new = list(dict.fromkeys(tokens))
+                if len(new) > _CACHED_WORDS:  # one huge batch: its words would not fit
+                    return None
+            self._remember(new)
+            found = list(map(self._known.__getitem__, tokens))
+        return np.array(found, dtype=np.int64)
+
+    def _uncached(self, tokens: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
+        """(the distinct word of each token, the distinct words' vectors, their squared lengths), computed
+        without the cache."""
+        number: dict[str, int] = {}
+        token_word = np.fromiter((number.setdefault(t, len(number)) for t in tokens), dtype=np.int64,
+                                 count=len(tokens))
+        return (token_word, *self._word_vectors(list(number)))
+
+    def _gather(self, found: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
+        """`_uncached` read from the cache, for tokens' cache numbers."""
+        distinct, token_word = np.unique(found, return_inverse=True)
+        starts, ends = self._starts[distinct], self._starts[distinct + 1]
+        sizes = ends - starts
+        indptr = np.zeros(len(distinct) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        # the n-grams of all words one after the other: position p of word k reads [starts[k] + p]
+        at = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], sizes)
+        vectors = sp.csr_matrix((self._weights[at], self._ids[at], indptr),
+                                shape=(len(distinct), len(self.vectorizer.vocabulary_)))
+        return token_word.reshape(-1), vectors, self._squares[distinct]
+
+    def _scores(self, coef: np.ndarray) -> np.ndarray:
+        """Each cached word's vector @ coef, for words cached since the last call computed now. The
+        weights are held as they are while the same array is passed (a model's never change)."""
+        key = (coef.__array_interface__["data"][0], coef.shape, coef.strides, coef.dtype.str)
+        if self._scored_key != key:
+            self._scored_key, self._scored_coef = key, coef  # held: its memory is not reused meanwhile
+            self._scored = np.zeros((len(self._starts), *coef.shape[1:]), dtype=np.result_type(coef, np.float32))
+            self._n_scored = 0
+        done, n = self._n_scored, len(self._known)
+        if n > done:
+            first = self._starts[done]
+            vectors = sp.csr_matrix((self._weights[first:self._fill], self._ids[first:self._fill],
+                                     self._starts[done:n + 1] - first),
+                                    shape=(n - done, len(self.vectorizer.vocabulary_)))
+            if n > len(self._scored):
+                grown = np.zeros((max(n, 2 * len(self._scored)), *self._scored.shape[1:]), self._scored.dtype)
+                grown[:done] = self._scored[:done]
+                self._scored = grown
+            self._scored[done:n] = vectors @ coef
+            self._n_scored = n
+        return self._scored[:n]
 
     def _remember(self, words: list[str]) -> None:
         """Compute and cache the vectors of new words."""

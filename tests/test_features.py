@@ -159,3 +159,23 @@ def test_dot_with_one_column_of_weights_equals_the_product():
     expected = features.transform(docs) @ coef
     assert features.dot(docs, coef).shape == expected.shape
     assert np.abs(features.dot(docs, coef) - expected).max() < 1e-4
+
+
+def test_dot_equals_the_product_as_words_are_cached_forgotten_and_weights_change(monkeypatch):
+    import cxtext.features as features_module
+
+    docs = prepare_many(VARIED * 3)
+    features = TextFeatures.fit(docs)
+    rng = np.random.default_rng(2)
+    weights = [rng.normal(size=(features.n_features, 5)).astype(np.float32) for _ in range(2)]
+    batches = [docs[:1], docs[1:3], prepare_many(["приложуха виснет опять", "совсем новое слово"]), docs]
+    monkeypatch.setattr(features_module, "_CACHED_WORDS", 12)  # fills up, and one batch is larger
+    for i, batch in enumerate(batches * 3):
+        if i == len(batches) + 1:
+            features_module.clear_cache()
+        coef = weights[i // len(batches) % 2]  # the second round scores with other weights
+        expected = features.transform(batch) @ coef
+        assert np.abs(features.dot(batch, coef) - expected).max() < 1e-4
+    monkeypatch.setattr(features_module, "_CACHED_WORDS", 100_000)
+    for coef in weights + weights:  # the words stay cached while the weights change
+        assert np.abs(features.dot(docs, coef) - features.transform(docs) @ coef).max() < 1e-4
