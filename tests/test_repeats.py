@@ -31,6 +31,32 @@ def test_a_batch_finds_the_same_cues_as_one_text_at_a_time():
     assert says_repeat_many([]) == []
 
 
+def test_every_example_of_the_cue_file_is_found_in_a_batch():
+    from importlib import resources
+
+    lines = resources.files("cxtext").joinpath("data/repeat_cues.txt").read_text("utf-8").splitlines()
+    examples = [e.strip() for line in lines if "  #" in line and not line.startswith("#")
+                for e in line.split("  #", 1)[1].split(";")]
+    decoys = ["сразу всё понятно", "это лучший банк", "звонок был коротким", "образ жизни"]
+    assert len(examples) >= 20 and all(says_repeat(e) for e in examples)
+    assert says_repeat_many(decoys + examples) == [False] * len(decoys) + [True] * len(examples)
+
+
+@pytest.mark.parametrize("pattern, anchors", [
+    (r"(?:снова|опять)\b|в\s+(?:очередной|который)\s+раз", [{"снова", "опять", "очередной", "который"}]),
+    (r"(?:по|пере)?звон\w*\s+\d+\s*раз", [{"звон"}, {"раз"}]),  # an optional part holds nothing for sure
+    (r"(?:уже|это)\s+пят\w+\s+заявк", [{"уже", "это"}, {"пят"}, {"заявк"}]),
+    (r"\d+\s*раз|снова", [{"раз", "снова"}]),
+    (r"\d+|снова", []),  # a match may hold only digits: no anchor, every text is searched
+])
+def test_every_match_of_a_cue_holds_a_word_of_each_anchor_set(pattern, anchors):
+    from re import _parser
+
+    from cxtext.repeats import _required
+
+    assert _required(_parser.parse(pattern).data) == anchors
+
+
 def test_a_cue_never_spans_two_texts_of_a_batch():
     # "уже" ends one text, "звонил" starts the next: together they would read "уже звонил"
     assert says_repeat_many(["я уже", "звонил вчера", "сколько", "можно"]) == [False] * 4
