@@ -11,6 +11,7 @@ warm classification = cc - cp.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -36,8 +37,11 @@ for step in {steps!r}:
 
 
 def _instructions(script: Path) -> int:
+    # a fixed hash seed: str hashing, and so dict and set probing, costs the same in every run; with random
+    # seeds the counts of runs differ by ~1%, as much as a part being measured
     done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-                           sys.executable, str(script)], capture_output=True, text=True, check=True)
+                           sys.executable, str(script)], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": "0"})
     return int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr).group(1).replace(",", ""))
 
 
