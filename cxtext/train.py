@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from .classify import TextClassifier
 from .errors import InputError
 from .evaluate import score_labels, split_topics, to_bool
+from .persist import round_weights
 from .taxonomy import Taxonomy, load_taxonomy
 
 
@@ -91,6 +92,7 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
     pick = lambda key, idx: [rows[key][i] for i in idx]  # noqa: E731
     model = TextClassifier(taxonomy=tax, random_state=random_state, **params)
     model.fit(pick("texts", fit_idx), pick("groups", fit_idx), pick("topics", fit_idx), pick("general", fit_idx))
+    round_weights(model)  # measured as it will be saved
 
     metrics: dict = {"trained_on": int(len(fit_idx)), "held_out": int(len(held_idx)),
                      "corpus_rows": int(len(frame)), "duplicate_texts_dropped": dropped,

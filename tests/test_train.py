@@ -142,3 +142,17 @@ def test_report_from_the_command_line_on_a_1_to_7_ces_scale(tmp_path, capsys):
     five, seven = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
     assert five["excluded"] == 40 and five["n"] == 20  # 6 and 7 are off a 1-5 scale: counted, not scored
     assert seven["excluded"] == 0 and seven["n"] == 60 and seven["score"] == 5.0
+
+
+def test_the_metrics_of_training_describe_the_model_as_saved(user_labels, tmp_path):
+    from cxtext.persist import save
+    from cxtext.taxonomy import load_taxonomy as taxonomy_of
+    from cxtext.train import evaluate_model, train
+
+    model, metrics = train(user_labels, taxonomy=taxonomy_of().with_topic("cashback", "Кешбэк"), holdout=0.2)
+    save(model, tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    held = user_labels.iloc[[int(i) for i in metrics["held_out_ids"]]]
+    assert evaluate_model(again, held) == metrics["held_out_metrics"]
+    texts = user_labels["text"].tolist()
+    assert model.predict(texts).equals(again.predict(texts))
