@@ -108,9 +108,9 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None) -> CsvFormat
     for magic, what in _MAGIC.items():
         if sample.startswith(magic):
             raise InputError(f"input file {path} is not a CSV: it looks like {what}")
-    if b"\x00" in sample[:65536]:
+    if _utf16_or_binary(sample):
         raise InputError(
-            f"input file {path} contains binary bytes (NUL), not text; it may be UTF-16 or not a table: "
+            f"input file {path} is UTF-16 or binary (NUL bytes throughout), not UTF-8 or cp1251 text: "
             "save it from Excel as 'CSV UTF-8' or pass an .xlsx file"
         )
     errors = "strict"
@@ -132,6 +132,15 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None) -> CsvFormat
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
     return CsvFormat(encoding=encoding, sep=_sniff_sep(text), errors=errors)
+
+
+def _utf16_or_binary(sample: bytes) -> bool:
+    """UTF-16 puts a NUL beside every Latin letter, digit, comma and line end, binary files NULs anywhere;
+    a few stray NULs in cells of a text file are read, and preprocessing marks those rows "not text"."""
+    head = sample[:4096]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    return max(head[0::2].count(0), head[1::2].count(0)) > len(head) / 20  # one byte in ten of a parity
 
 
 def _sniff_sep(text: str) -> str:

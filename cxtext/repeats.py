@@ -37,6 +37,7 @@ def says_repeat_many(texts: Sequence[str]) -> list[bool]:
     text, while a cue always holds certain words ("уже" or "это", and then "раз" or "заявк"...). Those are
     found with C-speed `str.find` in all texts joined by NUL, and only the few texts that hold a rule's
     words are searched for cues."""
+    texts = list(texts)  # texts[k] below is the k-th text, also for a pandas Series with other labels
     anchors = _cue_anchors()
     joined = "\x00".join(texts)
     if anchors is None or joined.count("\x00") != len(texts) - 1:  # a text holds a NUL itself

@@ -180,6 +180,15 @@ def test_a_utf8_file_with_one_broken_row_is_read_as_utf8_and_that_row_marked(tmp
     assert out.loc[10, "status"] == "not text" and summary["statuses"] == {"ok": 32, "not text": 1}
 
 
+def test_a_stray_nul_byte_in_a_cell_marks_that_row_not_the_whole_file(tmp_path, model):
+    raw = "id,text\n1,Долго ждал оператора\n2,при\x00ложение\n3,\"Верните деньги \x00\"\n4,Спасибо\n"
+    (tmp_path / "in.csv").write_bytes(raw.encode("utf-8"))
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=model, quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert out["id"].tolist() == ["1", "2", "3", "4"]
+    assert out["status"].tolist() == ["ok", "not text", "not text", "ok"] and summary["statuses"]["ok"] == 2
+
+
 def test_an_output_path_that_is_a_folder_is_refused_before_any_work(tmp_path, survey):
     src = _csv(tmp_path / "s.csv", survey)
     (tmp_path / "out.csv").mkdir()

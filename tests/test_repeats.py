@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from cxtext.repeats import RepeatHistory, says_repeat, says_repeat_many
@@ -29,6 +30,7 @@ def test_a_batch_finds_the_same_cues_as_one_text_at_a_time():
     texts = ["всё отлично", "Звоню УЖЕ третий раз", "", "спасибо, опять", "основа тарифа", "ЁЩЁ повторно"] * 3
     assert says_repeat_many(texts) == [says_repeat(t) for t in texts]
     assert says_repeat_many([]) == []
+    assert says_repeat_many(pd.Series(["x", "опять"], index=[1, 0])) == [False, True]  # by position, not label
 
 
 def test_every_example_of_the_cue_file_is_found_in_a_batch():
