@@ -156,18 +156,20 @@ def _check_paths(input, output) -> tuple[Path, Path]:
 def label_file(input, output, *, text_col: str, id_col: str | None = None, customer_col: str | None = None,
                time_col: str | None = None, model=None, jobs: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
                quiet: bool = False, engine: str = "local", encoding: str | None = None, bom: bool | None = None,
-               sep: str | None = None) -> dict:
+               sep: str | None = None, input_encoding: str | None = None, input_sep: str | None = None) -> dict:
     """Label every row of a CSV/.xlsx/.parquet file into `output` (format by extension); returns a summary.
 
     `model` is a loaded model, a model directory or None (the default model). `customer_col` and
-    `time_col` together find repeats from contact history. CSV output keeps the input's delimiter and
+    `time_col` together find repeats from contact history. A CSV input's encoding and delimiter are
+    detected unless `input_encoding`/`input_sep` say them. CSV output keeps the input's delimiter and
     encoding unless `sep`/`encoding` (e.g. "cp1251") say otherwise; `bom=True` adds a UTF-8 BOM for Excel.
     """
     if engine == "spark":
         from .spark import label_file as spark_label_file
 
         return spark_label_file(input, output, text_col=text_col, id_col=id_col, customer_col=customer_col,
-                                time_col=time_col, model_path=model, quiet=quiet)
+                                time_col=time_col, model_path=model, quiet=quiet, encoding=input_encoding,
+                                sep=input_sep)
     if engine != "local":
         raise InputError(f"engine '{engine}' is unknown; use 'local' or 'spark'")
     if (customer_col is None) != (time_col is None):
@@ -177,8 +179,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
         raise InputError(f"jobs and chunk_size must be at least 1, got jobs={jobs}, chunk_size={chunk_size}")
     src, dst = _check_paths(input, output)
     started = time.perf_counter()
-    options = _output_options(src, dst, encoding, bom, sep)
-    chunks = _checked(io.iter_table(src, chunk_size), src, text_col, id_col, customer_col, time_col)
+    options = _output_options(src, dst, encoding, bom, sep, input_encoding, input_sep)
+    chunks = _checked(io.iter_table(src, chunk_size, encoding=input_encoding, sep=input_sep), src, text_col,
+                      id_col, customer_col, time_col)
     loaded = _load(model)
     # workers load a model directory themselves; a model object is pickled once per worker
     model_ref = model if model is None or isinstance(model, (str, os.PathLike)) else loaded
@@ -234,10 +237,10 @@ def _checked(chunks: Iterator[pd.DataFrame], src: Path, text_col, id_col, custom
     return itertools.chain([first], chunks)
 
 
-def _output_options(src: Path, dst: Path, encoding, bom, sep) -> dict:
+def _output_options(src: Path, dst: Path, encoding, bom, sep, input_encoding, input_sep) -> dict:
     if dst.suffix.lower() not in io.CSV_SUFFIXES:
         return {}
-    found = io.sniff_csv(src) if src.suffix.lower() in io.CSV_SUFFIXES else None
+    found = io.sniff_csv(src, input_encoding, input_sep) if src.suffix.lower() in io.CSV_SUFFIXES else None
     if encoding is None:
         encoding = "utf-8" if found is None or found.encoding.startswith("utf") else found.encoding
     if bom is None:

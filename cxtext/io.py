@@ -100,9 +100,10 @@ def _looks_like_text(text: str) -> bool:
     return good / len(text) > 0.9
 
 
-def sniff_csv(path: str | os.PathLike, encoding: str | None = None) -> CsvFormat:
-    """Detect the encoding (utf-8, utf-8 with BOM, cp1251) and delimiter (, ; tab) of a CSV file."""
+def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | None = None) -> CsvFormat:
+    """Detect the encoding (utf-8, utf-8 with BOM, cp1251) and delimiter (, ; tab) of a CSV file, unless given."""
     path = _existing(path)
+    encoding, sep = _checked_encoding(encoding), _checked_sep(sep)
     with open(path, "rb") as f:
         sample = f.read(_SNIFF_BYTES)
     for magic, what in _MAGIC.items():
@@ -126,12 +127,32 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None) -> CsvFormat
         else:
             raise InputError(
                 f"input file {path} is neither UTF-8 nor cp1251 text (undecodable bytes); "
-                "save it as 'CSV UTF-8' or pass its encoding explicitly"
+                "save it as 'CSV UTF-8' or give its encoding (encoding='cp1251'; on the command line "
+                "--input-encoding cp1251)"
             )
     text = sample.decode(encoding, errors="replace")
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
-    return CsvFormat(encoding=encoding, sep=_sniff_sep(text), errors=errors)
+    return CsvFormat(encoding=encoding, sep=sep or _sniff_sep(text), errors=errors)
+
+
+def _checked_encoding(encoding: str | None) -> str | None:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"encoding '{encoding}' is unknown; use utf-8 or cp1251") from None
+    return encoding
+
+
+def _checked_sep(sep: str | None) -> str | None:
+    """A one-character delimiter; "tab" and "\\t" name the tab."""
+    if sep is None:
+        return None
+    sep = {"tab": "\t", "\\t": "\t"}.get(sep.lower(), sep)
+    if len(sep) != 1:
+        raise InputError(f"the delimiter must be one character (',', ';' or 'tab'), got '{sep}'")
+    return sep
 
 
 def _utf16_or_binary(sample: bytes) -> bool:
@@ -177,7 +198,7 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
         return InputError(
             f"input file {path} is not valid {fmt.encoding} further down ({exc.reason} at byte "
             f"{exc.start} of a block); the file mixes encodings: re-save it in one encoding "
-            f"or pass encoding='{other}'"
+            f"or give its encoding (encoding='{other}'; on the command line --input-encoding {other})"
         )
     if isinstance(exc, pd.errors.EmptyDataError):
         return InputError(f"input file {path} has no header row; export the data again with a header")
@@ -186,7 +207,7 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     return InputError(
         f"input file {path} could not be read as CSV with delimiter '{sep}': {detail}. "
         "Usually a text cell holds the delimiter or a line break without quotes: export with quoting, "
-        "or save as .xlsx"
+        "or save as .xlsx; if the delimiter is another one, give it (sep=';'; on the command line --input-sep ';')"
     )
 
 
@@ -213,9 +234,7 @@ def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encod
 
 
 def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str | None) -> Iterator[pd.DataFrame]:
-    fmt = sniff_csv(path, encoding)
-    if sep is not None:
-        fmt = CsvFormat(fmt.encoding, sep, fmt.errors)
+    fmt = sniff_csv(path, encoding, sep)
     try:
         if chunksize is None:
             yield _strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt)))
@@ -307,7 +326,8 @@ def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: s
             raise InputError(
                 f"column '{name}' not found{where}: the file was read as one column named "
                 f"'{columns[0][:80]}', so its delimiter is probably '{found}' rather than the one detected; "
-                f"pass the delimiter explicitly (sep='{found}') or re-save the file with one delimiter"
+                f"give the delimiter (sep='{found}'; on the command line --input-sep '{found}') or re-save the "
+                "file with one delimiter"
             )
         hint = _likely_column(columns, name, option)
         sheet = " (of an .xlsx, only the first sheet is read: put the table there)" \
@@ -382,7 +402,8 @@ class TableWriter:
         self.sep = sep
         self.info: dict = {"output": str(self.path), "format": self.kind, "rows": 0}
         if self.kind == "csv":
-            codecs.lookup(encoding)  # LookupError for a misspelt encoding, before any work
+            encoding, self.sep = _checked_encoding(encoding), _checked_sep(sep)  # before any work
+            self.encoding = encoding
             self.info.update(encoding=encoding + ("-sig" if bom and encoding.lower() in ("utf-8", "utf8") else ""),
                              sep=sep, replaced_chars=0)
         if self.kind == "xlsx":

@@ -141,7 +141,7 @@ def _session():
 
 def label_file(input, output, *, text_col: str, id_col: str | None = None, customer_col: str | None = None,
                time_col: str | None = None, model_path=None, quiet: bool = False, spark=None,
-               mode: str = "errorifexists") -> dict:
+               mode: str = "errorifexists", encoding: str | None = None, sep: str | None = None) -> dict:
     """Label a Parquet (or CSV) file or folder, local or on a cluster path, into a Parquet folder.
 
     Spark writes `output` through its commit protocol: parts appear only when the job succeeds, and
@@ -154,14 +154,13 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     if "://" not in src and not Path(src).exists():
         raise InputError(f"input {src} not found; check the path (current folder: {Path.cwd()})")
     if src.lower().rstrip("/").endswith((".csv", ".tsv", ".txt")):
-        sep = ","
         if "://" not in src and Path(src).is_file():
             from .io import sniff_csv
 
-            found = sniff_csv(src)
+            found = sniff_csv(src, encoding, sep)
             sep, encoding = found.sep, found.encoding.replace("utf-8-sig", "utf-8")
-        else:
-            encoding = "utf-8"
+        else:  # a cluster path is not sniffed
+            sep, encoding = sep or ",", encoding or "utf-8"
         df = spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False, multiLine=True,
                             escape='"')
     else:

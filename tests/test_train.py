@@ -43,6 +43,24 @@ def test_label_keeps_every_row_column_and_order(tmp_path, suffix, kwargs):
     assert (out["status"].drop(index=2) == "ok").all()
 
 
+def test_label_takes_the_delimiter_and_encodings_a_user_gives(tmp_path, capsys):
+    # one column of comments holding commas: detection cannot tell, and ',' splits the texts
+    comments = ["долго, очень долго ждал", "спасибо, всё отлично", "деньги списали дважды, верните"]
+    src = tmp_path / "in.csv"
+    src.write_bytes(("comment\n" + "\n".join(comments) + "\n").encode("cp1251"))
+    assert main(["label", str(src), "-o", str(tmp_path / "x.csv"), "--text-col", "comment", "--quiet"]) == 2
+    assert "--input-sep" in capsys.readouterr().err  # the message says how to give the delimiter
+    dst = tmp_path / "out.csv"
+    assert main(["label", str(src), "-o", str(dst), "--text-col", "comment", "--input-sep", "tab",
+                 "--input-encoding", "cp1251", "--output-encoding", "utf-8", "--output-sep", ";", "--quiet"]) == 0
+    out = pd.read_csv(dst, sep=";", encoding="utf-8", dtype=str)
+    assert out["comment"].tolist() == comments and (out["status"] == "ok").all()
+    for bad, said in ((["--input-sep", ";;"], "one character"), (["--input-encoding", "cp9999"], "unknown")):
+        assert main(["label", str(src), "-o", str(tmp_path / "y.csv"), "--text-col", "comment", "--quiet",
+                     *bad]) == 2
+        assert said in capsys.readouterr().err
+
+
 def test_label_names_a_missing_column(tmp_path, capsys):
     src = tmp_path / "in.csv"
     _frame().to_csv(src, index=False)
