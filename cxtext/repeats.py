@@ -42,8 +42,8 @@ def says_repeat_many(texts: Sequence[str]) -> list[bool]:
     joined = "\x00".join(texts)
     if anchors is None or joined.count("\x00") != len(texts) - 1:  # a text holds a NUL itself
         return [says_repeat(text) for text in texts]
-    words = {word for rule in anchors for words in rule for word in words}
-    holders = _holders(joined.lower().replace("ё", "е"), words)
+    needed = {word for rule in anchors for words in rule for word in words}
+    holders = _holders(joined.lower().replace("ё", "е"), needed)
     candidates: set[int] = set()
     for rule in anchors:
         candidates.update(set.intersection(*[set().union(*[holders[word] for word in words]) for words in rule]))
