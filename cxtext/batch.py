@@ -156,7 +156,8 @@ def _check_paths(input, output) -> tuple[Path, Path]:
 def label_file(input, output, *, text_col: str, id_col: str | None = None, customer_col: str | None = None,
                time_col: str | None = None, model=None, jobs: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
                quiet: bool = False, engine: str = "local", encoding: str | None = None, bom: bool | None = None,
-               sep: str | None = None, input_encoding: str | None = None, input_sep: str | None = None) -> dict:
+               sep: str | None = None, input_encoding: str | None = None, input_sep: str | None = None,
+               sheet: str | None = None) -> dict:
     """Label every row of a CSV/.xlsx/.parquet file into `output` (format by extension); returns a summary.
 
     `model` is a loaded model, a model directory or None (the default model). `customer_col` and
@@ -180,8 +181,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     src, dst = _check_paths(input, output)
     started = time.perf_counter()
     options = _output_options(src, dst, encoding, bom, sep, input_encoding, input_sep)
-    chunks = _checked(io.iter_table(src, chunk_size, encoding=input_encoding, sep=input_sep), src, text_col,
-                      id_col, customer_col, time_col)
+    chunks = _checked(io.iter_table(src, chunk_size, encoding=input_encoding, sep=input_sep, sheet=sheet), src,
+                      text_col, id_col, customer_col, time_col)
     loaded = _load(model)
     # workers load a model directory themselves; a model object is pickled once per worker
     model_ref = model if model is None or isinstance(model, (str, os.PathLike)) else loaded

@@ -17,7 +17,8 @@ def _label(args) -> None:
     summary = label_file(args.input, args.output, text_col=args.text_col, id_col=args.id_col,
                          customer_col=args.customer_col, time_col=args.time_col, model=args.model,
                          jobs=args.jobs, quiet=args.quiet, engine=args.engine, input_encoding=args.input_encoding,
-                         input_sep=args.input_sep, encoding=args.output_encoding, sep=args.output_sep)
+                         input_sep=args.input_sep, encoding=args.output_encoding, sep=args.output_sep,
+                         sheet=args.sheet)
     if not args.quiet:
         print(json.dumps(summary, ensure_ascii=False, default=str))
 
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["local", "spark"], default="local")
     p.add_argument("--input-encoding", help="a CSV input's encoding, e.g. cp1251 (default: detected)")
     p.add_argument("--input-sep", help="a CSV input's delimiter: ',', ';' or tab (default: detected)")
+    p.add_argument("--sheet", help="an .xlsx input's sheet (default: the first)")
     p.add_argument("--output-encoding", help="a CSV output's encoding (default: the input's, or utf-8)")
     p.add_argument("--output-sep", help="a CSV output's delimiter (default: the input's, or ',')")
     p.add_argument("--quiet", action="store_true")

@@ -211,15 +211,17 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     )
 
 
-def read_table(path: str | os.PathLike, *, encoding: str | None = None, sep: str | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, *, encoding: str | None = None, sep: str | None = None,
+               sheet: str | None = None) -> pd.DataFrame:
     """The whole table as text columns (CSV, .xlsx) or Parquet's own types."""
-    frames = list(iter_table(path, chunksize=None, encoding=encoding, sep=sep))
+    frames = list(iter_table(path, chunksize=None, encoding=encoding, sep=sep, sheet=sheet))
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encoding: str | None = None,
-               sep: str | None = None) -> Iterator[pd.DataFrame]:
-    """Chunks of at most `chunksize` rows (CSV and Parquet stream; .xlsx is read whole, then cut)."""
+               sep: str | None = None, sheet: str | None = None) -> Iterator[pd.DataFrame]:
+    """Chunks of at most `chunksize` rows (CSV and Parquet stream; .xlsx is read whole, then cut).
+    `encoding` and `sep` apply to CSV (detected when None), `sheet` to .xlsx (the first when None)."""
     path = _existing(path)
     kind = _kind(path, "input")
     if kind == "csv":
@@ -227,7 +229,7 @@ def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encod
     elif kind == "parquet":
         yield from _iter_parquet(path, chunksize)
     else:
-        frame = _read_xlsx(path)
+        frame = _read_xlsx(path, sheet)
         step = chunksize or max(len(frame), 1)
         for start in range(0, max(len(frame), 1), step):
             yield frame.iloc[start:start + step].reset_index(drop=True)
@@ -280,15 +282,22 @@ def _nullable_ints(arrow_type):
     return pd.api.types.pandas_dtype(f"{sign}Int{arrow_type.bit_width}")  # Int64, UInt8...
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """A sheet (the first unless named) as text columns."""
     import zipfile
 
     try:
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl")
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = book.sheet_names
+            if sheet is None or sheet in names:
+                frame = book.parse(sheet if sheet is not None else 0, dtype=str, keep_default_na=False,
+                                   na_filter=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(
             f"input file {path} is not a readable .xlsx workbook ({exc}); open it in Excel and save as .xlsx"
         ) from exc
+    if sheet is not None and sheet not in names:
+        raise InputError(f"input file {path} has no sheet '{sheet}'; its sheets are: {', '.join(names)}")
     frame.columns = [str(c) for c in frame.columns]
     return frame
 
@@ -330,7 +339,7 @@ def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: s
                 "file with one delimiter"
             )
         hint = _likely_column(columns, name, option)
-        sheet = " (of an .xlsx, only the first sheet is read: put the table there)" \
+        sheet = " (of an .xlsx, the first sheet is read unless you name one: --sheet NAME)" \
             if str(path).lower().endswith(".xlsx") else ""
         found = f"columns are: {', '.join(columns)}" if columns else "there are no columns (no header row)"
         raise InputError(f"column '{name}' not found{where}{sheet}; {found}; pass --{option} {hint}")

@@ -162,12 +162,15 @@ def test_output_appears_only_when_complete(tmp_path):
     assert len(io.read_table(target)) == 3
 
 
-def test_a_missing_column_in_a_workbook_points_at_its_first_sheet(tmp_path):
+def test_a_workbook_is_read_from_its_first_sheet_or_the_one_named(tmp_path):
     with pd.ExcelWriter(tmp_path / "two.xlsx") as writer:
         pd.DataFrame({"a": ["info"]}).to_excel(writer, sheet_name="info", index=False)
         pd.DataFrame({"text": ["плохо"]}).to_excel(writer, sheet_name="data", index=False)
     frame = io.read_table(tmp_path / "two.xlsx")
-    with pytest.raises(InputError, match="only the first sheet is read.*columns are: a; pass --text-col"):
+    with pytest.raises(InputError, match="the first sheet is read unless you name one: --sheet.*columns are: a"):
         io.check_columns(frame.columns, {"text-col": "text"}, tmp_path / "two.xlsx")
+    assert io.read_table(tmp_path / "two.xlsx", sheet="data").to_dict("records") == [{"text": "плохо"}]
+    with pytest.raises(InputError, match="no sheet 'Data'; its sheets are: info, data"):
+        io.read_table(tmp_path / "two.xlsx", sheet="Data")
     with pytest.raises(InputError, match="there are no columns"):
         io.check_columns([], {"text-col": "text"}, "empty.csv")

@@ -61,6 +61,17 @@ def test_label_takes_the_delimiter_and_encodings_a_user_gives(tmp_path, capsys):
         assert said in capsys.readouterr().err
 
 
+def test_label_reads_the_workbook_sheet_a_user_names(tmp_path):
+    with pd.ExcelWriter(tmp_path / "in.xlsx") as writer:
+        pd.DataFrame({"about": ["выгрузка за май"]}).to_excel(writer, sheet_name="Описание", index=False)
+        pd.DataFrame({"comment": ["курьер опоздал", "спасибо"]}).to_excel(writer, sheet_name="Отзывы", index=False)
+    dst = tmp_path / "out.xlsx"
+    assert main(["label", str(tmp_path / "in.xlsx"), "-o", str(dst), "--text-col", "comment", "--sheet", "Отзывы",
+                 "--quiet"]) == 0
+    out = pd.read_excel(dst, dtype=str)
+    assert out["comment"].tolist() == ["курьер опоздал", "спасибо"] and (out["status"] == "ok").all()
+
+
 def test_label_names_a_missing_column(tmp_path, capsys):
     src = tmp_path / "in.csv"
     _frame().to_csv(src, index=False)
