@@ -179,6 +179,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     if int(jobs) < 1 or int(chunk_size) < 1:
         raise InputError(f"jobs and chunk_size must be at least 1, got jobs={jobs}, chunk_size={chunk_size}")
     src, dst = _check_paths(input, output)
+    _check_options(src, dst, input_encoding, input_sep, sheet, encoding, sep, bom)
     started = time.perf_counter()
     options = _output_options(src, dst, encoding, bom, sep, input_encoding, input_sep)
     chunks = _checked(io.iter_table(src, chunk_size, encoding=input_encoding, sep=input_sep, sheet=sheet), src,
@@ -238,12 +239,28 @@ def _checked(chunks: Iterator[pd.DataFrame], src: Path, text_col, id_col, custom
     return itertools.chain([first], chunks)
 
 
+def _check_options(src: Path, dst: Path, input_encoding, input_sep, sheet, encoding, sep, bom) -> None:
+    """Options that do not apply to these files are refused, not silently ignored."""
+    csv_in, csv_out = src.suffix.lower() in io.CSV_SUFFIXES, dst.suffix.lower() in io.CSV_SUFFIXES
+    for given, applies, what in ((input_encoding is not None or input_sep is not None, csv_in,
+                                  "the input's encoding and delimiter apply to a CSV input"),
+                                 (sheet is not None, src.suffix.lower() == ".xlsx", "a sheet applies to an .xlsx input"),
+                                 (encoding is not None or sep is not None or bool(bom), csv_out,
+                                  "the output's encoding, delimiter and BOM apply to a CSV output")):
+        if given and not applies:
+            raise InputError(f"{what}; {src.name} -> {dst.name}: drop that option")
+
+
 def _output_options(src: Path, dst: Path, encoding, bom, sep, input_encoding, input_sep) -> dict:
     if dst.suffix.lower() not in io.CSV_SUFFIXES:
         return {}
     found = io.sniff_csv(src, input_encoding, input_sep) if src.suffix.lower() in io.CSV_SUFFIXES else None
-    if encoding is None:
+    if encoding is None:  # the input's, when it is a byte encoding that holds the labels' Russian names
         encoding = "utf-8" if found is None or found.encoding.startswith("utf") else found.encoding
+        try:
+            io.checked_encoding(encoding, output=True)
+        except InputError:
+            encoding = "utf-8"
     if bom is None:
         bom = found is not None and found.encoding == "utf-8-sig"
     if sep is None:

@@ -103,7 +103,7 @@ def _looks_like_text(text: str) -> bool:
 def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | None = None) -> CsvFormat:
     """Detect the encoding (utf-8, utf-8 with BOM, cp1251) and delimiter (, ; tab) of a CSV file, unless given."""
     path = _existing(path)
-    encoding, sep = _checked_encoding(encoding), _checked_sep(sep)
+    encoding, sep = checked_encoding(encoding), checked_sep(sep)
     with open(path, "rb") as f:
         sample = f.read(_SNIFF_BYTES)
     for magic, what in _MAGIC.items():
@@ -115,6 +115,10 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
             "save it from Excel as 'CSV UTF-8' or pass an .xlsx file"
         )
     errors = "strict"
+    if encoding is not None and not codecs.lookup(encoding).name.startswith("utf") and _decodes(sample, "utf-8") \
+            and _RUSSIAN.search(sample.decode("utf-8", errors="replace")):
+        raise InputError(f"input file {path} is UTF-8 text with Russian letters; read as {encoding} it would be "
+                         "gibberish: leave the encoding to detection (drop --input-encoding / encoding=)")
     if encoding is None:
         if sample.startswith(codecs.BOM_UTF8):
             encoding = "utf-8-sig"
@@ -136,22 +140,36 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
     return CsvFormat(encoding=encoding, sep=sep or _sniff_sep(text), errors=errors)
 
 
-def _checked_encoding(encoding: str | None) -> str | None:
-    if encoding is not None:
+def checked_encoding(encoding: str | None, *, output: bool = False) -> str | None:
+    """A text encoding Python knows; for output, one byte-based encoding that holds Russian letters (the
+    labels' names are Russian), so not latin-1, ascii or UTF-16, whose BOM would repeat in every chunk."""
+    if encoding is None:
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+        b"a".decode(encoding)  # "rot13", "base64": codecs, but not text encodings
+    except (LookupError, UnicodeError):
+        raise InputError(f"encoding '{encoding}' is unknown or not a text encoding; use utf-8 or cp1251") from None
+    if output:
+        if name.startswith(("utf-16", "utf-32")) or name == "utf-8-sig":
+            raise InputError(f"output encoding '{encoding}' is not supported: use utf-8 (add a BOM for Excel "
+                             "with bom=True) or cp1251")
         try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(f"encoding '{encoding}' is unknown; use utf-8 or cp1251") from None
+            "Ёё".encode(encoding)
+        except UnicodeEncodeError:
+            raise InputError(f"output encoding '{encoding}' cannot hold Russian letters, which the labels' names "
+                             "are written in: use utf-8 or cp1251") from None
     return encoding
 
 
-def _checked_sep(sep: str | None) -> str | None:
-    """A one-character delimiter; "tab" and "\\t" name the tab."""
+def checked_sep(sep: str | None) -> str | None:
+    """A one-character delimiter; "tab" and "\\t" name the tab. Quotes and line ends cannot delimit."""
     if sep is None:
         return None
     sep = {"tab": "\t", "\\t": "\t"}.get(sep.lower(), sep)
-    if len(sep) != 1:
-        raise InputError(f"the delimiter must be one character (',', ';' or 'tab'), got '{sep}'")
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise InputError(f"the delimiter must be one character other than a quote or a line end (',', ';' or "
+                         f"'tab'), got {sep!r}")
     return sep
 
 
@@ -161,7 +179,9 @@ def _utf16_or_binary(sample: bytes) -> bool:
     head = sample[:4096]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
-    return max(head[0::2].count(0), head[1::2].count(0)) > len(head) / 20  # one byte in ten of a parity
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    # a NUL in one byte in ten of one parity, and far fewer in the other: a run of NULs fills both alike
+    return max(even, odd) > len(head) / 20 and min(even, odd) < max(even, odd) / 4
 
 
 def _sniff_sep(text: str) -> str:
@@ -411,7 +431,7 @@ class TableWriter:
         self.sep = sep
         self.info: dict = {"output": str(self.path), "format": self.kind, "rows": 0}
         if self.kind == "csv":
-            encoding, self.sep = _checked_encoding(encoding), _checked_sep(sep)  # before any work
+            encoding, self.sep = checked_encoding(encoding, output=True), checked_sep(sep)  # before any work
             self.encoding = encoding
             self.info.update(encoding=encoding + ("-sig" if bom and encoding.lower() in ("utf-8", "utf8") else ""),
                              sep=sep, replaced_chars=0)

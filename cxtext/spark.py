@@ -160,7 +160,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
             found = sniff_csv(src, encoding, sep)
             sep, encoding = found.sep, found.encoding.replace("utf-8-sig", "utf-8")
         else:  # a cluster path is not sniffed
-            sep, encoding = sep or ",", encoding or "utf-8"
+            from .io import checked_encoding, checked_sep
+
+            sep, encoding = checked_sep(sep) or ",", checked_encoding(encoding) or "utf-8"
         df = spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False, multiLine=True,
                             escape='"')
     else:

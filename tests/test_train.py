@@ -61,6 +61,31 @@ def test_label_takes_the_delimiter_and_encodings_a_user_gives(tmp_path, capsys):
         assert said in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("options, said", [
+    (["--output-encoding", "utf-8-sig"], "not supported"),  # its BOM would repeat before every chunk
+    (["--output-encoding", "latin-1"], "cannot hold Russian letters"),
+    (["--input-encoding", "rot13"], "not a text encoding"),
+    (["--output-encoding", "base64"], "not a text encoding"),
+    (["--input-sep", '"'], "other than a quote or a line end"),
+    (["--input-encoding", "cp1251"], "gibberish"),  # the file is UTF-8
+    (["--sheet", "Отзывы"], "applies to an .xlsx input"),
+])
+def test_label_refuses_options_that_would_spoil_the_output(tmp_path, capsys, options, said):
+    (tmp_path / "in.csv").write_text("id,comment\n1,курьер опоздал\n", encoding="utf-8")
+    code = main(["label", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--text-col", "comment",
+                 "--quiet", *options])
+    assert code == 2 and said in capsys.readouterr().err and not (tmp_path / "out.csv").exists()
+
+
+def test_label_reads_a_run_of_nul_bytes_near_the_start_as_one_bad_row(tmp_path):
+    raw = b"id,text\n1,\xd0\x9f\xd0\xbb\xd0\xbe\xd1\x85\xd0\xbe\n2," + b"\x00" * 12 + b"\n3,ok\n"
+    (tmp_path / "in.csv").write_bytes(raw)
+    assert main(["label", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"), "--text-col", "text",
+                 "--quiet"]) == 0
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert out["id"].tolist() == ["1", "2", "3"] and out["status"].tolist()[1] == "not text"
+
+
 def test_label_reads_the_workbook_sheet_a_user_names(tmp_path):
     with pd.ExcelWriter(tmp_path / "in.xlsx") as writer:
         pd.DataFrame({"about": ["выгрузка за май"]}).to_excel(writer, sheet_name="Описание", index=False)
