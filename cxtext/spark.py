@@ -163,6 +163,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
             from .io import checked_encoding, checked_sep
 
             sep, encoding = checked_sep(sep) or ",", checked_encoding(encoding) or "utf-8"
+        if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            # Spark 4 reads only UTF/ASCII/latin-1 CSV unless Java's other charsets are let in (cp1251)
+            spark.conf.set("spark.sql.legacy.javaCharsets", "true")
         df = spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False, multiLine=True,
                             escape='"')
     else:

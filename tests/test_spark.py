@@ -100,6 +100,15 @@ def test_label_file_with_the_spark_engine(spark, tmp_path, rows, model_path):
     pd.testing.assert_frame_equal(got[LABEL_COLUMNS], expected[LABEL_COLUMNS], check_dtype=False)
 
 
+def test_a_cp1251_csv_with_semicolons_is_read_by_spark(spark, tmp_path, model_path):
+    texts = ["курьер опоздал на час", "спасибо, всё отлично"]
+    (tmp_path / "in.csv").write_bytes(("id;text\n" + "".join(f"{i};{t}\n" for i, t in enumerate(texts))).encode("cp1251"))
+    summary = label_file(tmp_path / "in.csv", tmp_path / "spark_out", text_col="text", id_col="id",
+                         model=model_path, engine="spark")
+    got = pd.read_parquet(tmp_path / "spark_out").sort_values("id")
+    assert summary["rows"] == 2 and got["text"].tolist() == texts and (got["status"] == "ok").all()
+
+
 def test_missing_column_is_named(spark):
     from cxtext.errors import InputError
     from cxtext.spark import label
