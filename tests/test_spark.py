@@ -102,7 +102,8 @@ def test_label_file_with_the_spark_engine(spark, tmp_path, rows, model_path):
 
 def test_a_cp1251_csv_with_semicolons_is_read_by_spark(spark, tmp_path, model_path):
     texts = ["курьер опоздал на час", "спасибо, всё отлично"]
-    (tmp_path / "in.csv").write_bytes(("id;text\n" + "".join(f"{i};{t}\n" for i, t in enumerate(texts))).encode("cp1251"))
+    lines = "id;text\n" + "".join(f"{i};{t}\n" for i, t in enumerate(texts))
+    (tmp_path / "in.csv").write_bytes(lines.encode("cp1251"))
     summary = label_file(tmp_path / "in.csv", tmp_path / "spark_out", text_col="text", id_col="id",
                          model=model_path, engine="spark")
     got = pd.read_parquet(tmp_path / "spark_out").sort_values("id")
