@@ -181,7 +181,7 @@ def _utf16_or_binary(sample: bytes) -> bool:
         return True
     even, odd = head[0::2].count(0), head[1::2].count(0)
     # a NUL in one byte in ten of one parity, and far fewer in the other: a run of NULs fills both alike
-    return max(even, odd) > len(head) / 20 and min(even, odd) < max(even, odd) / 4
+    return max(even, odd) >= 4 and max(even, odd) > len(head) / 20 and min(even, odd) < max(even, odd) / 4
 
 
 def _sniff_sep(text: str) -> str:
@@ -259,14 +259,22 @@ def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str 
     fmt = sniff_csv(path, encoding, sep)
     try:
         if chunksize is None:
-            yield _strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt)))
+            yield _clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))))
             return
         with pd.read_csv(path, chunksize=chunksize, **_csv_kwargs(fmt)) as reader:
             while (chunk := _strict(lambda: next(reader, None))) is not None:
-                yield chunk
+                yield _clean_header(chunk)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
             csv.Error) as exc:
         raise _csv_error(path, fmt, exc) from exc
+
+
+def _clean_header(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names without NUL bytes: invisible on a terminal, "\x00id" would be named "id" in every
+    message and could never be typed as --id-col."""
+    if any("\x00" in str(c) for c in frame.columns):
+        frame.columns = [str(c).replace("\x00", "") for c in frame.columns]
+    return frame
 
 
 def _strict(read):

@@ -174,3 +174,9 @@ def test_a_workbook_is_read_from_its_first_sheet_or_the_one_named(tmp_path):
         io.read_table(tmp_path / "two.xlsx", sheet="Data")
     with pytest.raises(InputError, match="there are no columns"):
         io.check_columns([], {"text-col": "text"}, "empty.csv")
+
+
+def test_nul_bytes_in_the_header_are_dropped_from_column_names(tmp_path):
+    (tmp_path / "in.csv").write_bytes("\x00id,text\x00\n1,привет\n".encode("utf-8"))
+    assert io.read_table(tmp_path / "in.csv").to_dict("records") == [{"id": "1", "text": "привет"}]
+    assert [list(chunk.columns) for chunk in io.iter_table(tmp_path / "in.csv", chunksize=1)] == [["id", "text"]]
