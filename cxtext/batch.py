@@ -162,7 +162,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
 
     `model` is a loaded model, a model directory or None (the default model). `customer_col` and
     `time_col` together find repeats from contact history. A CSV input's encoding and delimiter are
-    detected unless `input_encoding`/`input_sep` say them. CSV output keeps the input's delimiter and
+    detected unless `input_encoding`/`input_sep` say them; an .xlsx is read from `sheet` (default: the
+    first). CSV output keeps the input's delimiter and
     encoding unless `sep`/`encoding` (e.g. "cp1251") say otherwise; `bom=True` adds a UTF-8 BOM for Excel.
     """
     if engine == "spark":
