@@ -434,15 +434,12 @@ class TableWriter:
                  sep: str = ","):
         self.path = Path(path)
         self.kind = _kind(self.path, "output")
-        self.encoding = encoding
-        self.bom = bom
-        self.sep = sep
+        self.encoding, self.bom, self.sep = encoding, bom, sep
         self.info: dict = {"output": str(self.path), "format": self.kind, "rows": 0}
         if self.kind == "csv":
-            encoding, self.sep = checked_encoding(encoding, output=True), checked_sep(sep)  # before any work
-            self.encoding = encoding
-            self.info.update(encoding=encoding + ("-sig" if bom and encoding.lower() in ("utf-8", "utf8") else ""),
-                             sep=sep, replaced_chars=0)
+            self.encoding, self.sep = checked_encoding(encoding, output=True), checked_sep(sep)  # before any work
+            sig = "-sig" if bom and self.encoding.lower() in ("utf-8", "utf8") else ""
+            self.info.update(encoding=self.encoding + sig, sep=self.sep, replaced_chars=0)
         if self.kind == "xlsx":
             self.info["cut_cells"] = 0
         if not self.path.parent.exists():
