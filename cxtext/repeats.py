@@ -34,27 +34,33 @@ def says_repeat(text: str) -> bool:
 
 def says_repeat_many(texts: Sequence[str]) -> list[bool]:
     """`says_repeat` of each text, at a fraction of the cost: the regex engine tries every position of a
-    text, while a cue always holds certain words ("уже" or "это", and then "раз" or "заявк"...). Those are
-    found with C-speed `str.find` in all texts joined by NUL, and only the few texts that hold a rule's
-    words are searched for cues."""
+    text, while a cue always holds certain words ("уже" or "это", and then "раз" or "заявк"...). One set of
+    each rule's words is found with C-speed `str.find` in all texts joined by NUL; the texts holding one
+    are checked for the rule's other sets with `in`, and only those holding a word of each set are
+    searched for cues."""
     texts = list(texts)  # texts[k] below is the k-th text, also for a pandas Series with other labels
     anchors = _cue_anchors()
     joined = "\x00".join(texts)
-    if anchors is None or joined.count("\x00") != len(texts) - 1:  # a text holds a NUL itself
+    lowered = joined.lower().replace("ё", "е")
+    if anchors is None or len(lowered) != len(joined):  # lower-casing "İ" makes two characters
         return [says_repeat(text) for text in texts]
-    needed = {word for rule in anchors for words in rule for word in words}
-    holders = _holders(joined.lower().replace("ё", "е"), needed)
-    candidates: set[int] = set()
-    for rule in anchors:
-        candidates.update(set.intersection(*[set().union(*[holders[word] for word in words]) for words in rule]))
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
+    holders = _holders(lowered, {word for scan, _ in anchors for word in scan}, ends)
+    ends = ends.tolist()
+    cue = _cue_pattern()
     found = [False] * len(texts)
-    for k in candidates:
-        found[k] = says_repeat(texts[k])
+    searched: set[int] = set()
+    for scan, rest in anchors:
+        for k in set().union(*[holders[word] for word in scan]) - searched:
+            low = lowered[ends[k - 1] + 1 if k else 0:ends[k]]  # the k-th text, as says_repeat reads it
+            if all(any(word in low for word in words) for words in rest):
+                searched.add(k)
+                found[k] = cue.search(low) is not None
     return found
 
 
-def _holders(joined: str, words: set[str]) -> dict[str, set[int]]:
-    """For each word, the texts (joined by NUL) that hold it."""
+def _holders(joined: str, words: set[str], ends: np.ndarray) -> dict[str, set[int]]:
+    """For each word, the texts that hold it, given the texts joined and where each ends."""
     at_list, word_of = [], []
     for word in words:
         at = joined.find(word)
@@ -63,27 +69,33 @@ def _holders(joined: str, words: set[str]) -> dict[str, set[int]]:
             word_of.append(word)
             at = joined.find(word, at + 1)
     holders: dict[str, set[int]] = {word: set() for word in words}
-    if at_list:  # which text a position is in: the number of NULs before it
-        nul_at = np.flatnonzero(np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32) == 0)
-        for word, k in zip(word_of, np.searchsorted(nul_at, at_list).tolist()):
-            holders[word].add(k)
+    for word, k in zip(word_of, np.searchsorted(ends, at_list).tolist()):
+        holders[word].add(k)
     return holders
 
 
 @lru_cache(maxsize=1)
-def _cue_anchors() -> tuple[tuple[frozenset[str], ...], ...] | None:
-    """Per cue rule, sets of words such that a match holds one word of each set, read from the parsed rule;
-    None if some rule holds no word for sure (then every text is searched)."""
+def _cue_anchors() -> tuple[tuple[frozenset[str], tuple[frozenset[str], ...]], ...] | None:
+    """Per cue rule, sets of words such that a match holds one word of each set, read from the parsed rule,
+    as (the set to scan texts for, the other sets); None if some rule holds no word for sure (then every
+    text is searched)."""
     try:
         from re import _parser
     except ImportError:  # a Python without it
         return None
-    anchors = tuple(tuple(_required(_parser.parse(rule).data)) for rule in _rules())
-    words = {word for rule in anchors for words in rule for word in words}
+    rules = [_required(_parser.parse(rule).data) for rule in _rules()]
+    if not all(rules):
+        return None
+    words = {word for sets in rules for words in sets for word in words}
     # a word holding a shorter one is found through it ("звонил" through "звон"): fewer scans, as sound
     shortest = {word: min((w for w in words if w in word), key=len) for word in words}
-    anchors = tuple(tuple(frozenset(map(shortest.get, words)) for words in rule) for rule in anchors)
-    return anchors if all(anchors) else None
+    rules = [list(dict.fromkeys(frozenset(map(shortest.get, words)) for words in sets)) for sets in rules]
+    anchors, scanned = [], set()
+    for sets in rules:  # scan for a set another rule scans for already, else the one of fewest, longest words
+        scan = min(sets, key=lambda words: (not words <= scanned, len(words), -min(map(len, words))))
+        scanned |= scan
+        anchors.append((scan, tuple(words for words in sets if words != scan)))
+    return tuple(anchors)
 
 
 def _required(items: list) -> list[frozenset[str]]:

@@ -66,6 +66,8 @@ def test_a_cue_never_spans_two_texts_of_a_batch():
     assert says_repeat_many(["a\x00b", "тест", "опять не работает"]) == [False, False, True]
     # a lone surrogate ("\ud800", from JSON or a Python caller) is searched like any character
     assert says_repeat_many(["опять \ud800", "x"]) == [True, False]
+    # lower-casing "İ" gives two characters, which would shift every later text
+    assert says_repeat_many(["İİİ опять", "всё хорошо", "снова"]) == [True, False, True]
 
 
 def test_history_marks_a_later_contact_on_the_same_topic_within_the_window():
