@@ -30,19 +30,15 @@ def clear_cache() -> None:
     _generation += 1
 
 
-def word_lists(docs: Sequence[Prepared]) -> list[list[str]]:
-    """The feature words of each text, as preprocessing found them."""
-    return [d.features.split() if d.words is None else d.words for d in docs]
-
-
 def word_counts(docs: Sequence[Prepared]) -> np.ndarray:
     """The number of feature words of each text."""
-    return _lengths(word_lists(docs))
+    return np.array([d.features.count(" ") + 1 if d.features else 0 for d in docs], dtype=np.float64)
 
 
-def _numeric(docs: Sequence[Prepared], n: np.ndarray) -> np.ndarray:
-    """Length and shape of each text, given its number of feature words, as a dense (texts x 4) array."""
+def _numeric(docs: Sequence[Prepared]) -> np.ndarray:
+    """Length and shape of each text as a dense (texts x 4) array."""
     features = [doc.features for doc in docs]  # words joined by single spaces
+    n = word_counts(docs)
     negations = np.array([(g := " " + f).count(" не_") + g.count(" нет_") + g.count(" без_") if "_" in f else 0
                           for f in features], dtype=np.float64)  # "не_работать": a negation preprocessing joined
     questions = np.array([doc.text.count("?") for doc in docs], dtype=np.float64)
@@ -73,12 +69,8 @@ def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
 
 def _tokens(texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """(the number of whitespace tokens of each text, all tokens in order)."""
-    return _flat([text.split() for text in texts])
-
-
-def _flat(lists: Sequence[list[str]]) -> tuple[np.ndarray, list[str]]:
-    """(the length of each list, all their items in order)."""
-    return np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)), list(chain.from_iterable(lists))
+    split = [text.split() for text in texts]
+    return np.fromiter(map(len, split), dtype=np.int64, count=len(split)), list(chain.from_iterable(split))
 
 
 class _Numbers(dict):
@@ -189,11 +181,10 @@ class _WordNgrams:
                                                          np.asarray(terms, dtype=np.int64)))
         return self._tables
 
-    def transform(self, word_lists: Sequence[list[str]]) -> sp.csr_matrix:
-        """The TF-IDF rows of texts given as lists of words (the vectorizer's own tokens of a text)."""
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         numbers, unigram, bigrams = self._word_tables()
-        lengths, tokens = _flat(word_lists)
-        text_of = np.repeat(np.arange(len(word_lists)), lengths)
+        lengths, tokens = _tokens(texts)
+        text_of = np.repeat(np.arange(len(texts)), lengths)
         number = np.array(list(map(numbers.__getitem__, tokens)), dtype=np.int64)  # faster than fromiter
         terms = unigram[number]
         is_unigram = terms >= 0
@@ -203,7 +194,7 @@ class _WordNgrams:
         rows = np.concatenate([text_of[is_unigram], text_of[same_text[hit]]])
         columns = np.concatenate([terms[is_unigram], bigram_terms])
         order = np.argsort(rows, kind="stable")
-        counts = _csr(rows[order], columns[order], (len(word_lists), len(self.vectorizer.vocabulary_)))
+        counts = _csr(rows[order], columns[order], (len(texts), len(self.vectorizer.vocabulary_)))
         return _tfidf(counts, self.vectorizer, self.idf)
 
 
@@ -435,10 +426,9 @@ class TextFeatures:
 
     def blocks(self, docs: Sequence[Prepared]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
         """Word n-grams, character n-grams and the dense length/shape columns, in column order."""
-        words = word_lists(docs)
-        return (self._word.transform(words),
+        return (self._word.transform([d.features for d in docs]),
                 self._char.transform([d.text for d in docs]),
-                _numeric(docs, _lengths(words)))
+                _numeric(docs))
 
     def transform(self, docs: Sequence[Prepared]) -> sp.csr_matrix:
         word, char, numeric = self.blocks(docs)
@@ -449,10 +439,9 @@ class TextFeatures:
     def dot(self, docs: Sequence[Prepared], coef: np.ndarray) -> np.ndarray:
         """transform(docs) @ coef for a (features x outputs) matrix, without building the stacked matrix."""
         n_word, n_char = len(self.word.vocabulary_), len(self.char.vocabulary_)
-        words = word_lists(docs)
-        return (np.asarray(self._word.transform(words) @ coef[:n_word])
+        return (np.asarray(self._word.transform([d.features for d in docs]) @ coef[:n_word])
                 + self._char.dot([d.text for d in docs], coef[n_word:n_word + n_char])
-                + _numeric(docs, _lengths(words)) @ coef[n_word + n_char:])
+                + _numeric(docs) @ coef[n_word + n_char:])
 
     def to_state(self) -> tuple[dict, dict]:
         """JSON-able vocabularies and numpy arrays of idf weights."""
@@ -464,10 +453,6 @@ class TextFeatures:
     def from_state(cls, meta: dict, arrays: dict) -> "TextFeatures":
         return cls(_rebuild(WORD_PARAMS, meta["word"], arrays["word_idf"]),
                    _rebuild(CHAR_PARAMS, meta["char"], arrays["char_idf"]))
-
-
-def _lengths(lists: Sequence[list]) -> np.ndarray:
-    return np.fromiter(map(len, lists), dtype=np.float64, count=len(lists))
 
 
 def _terms(vec: TfidfVectorizer) -> list[str]:

@@ -9,7 +9,7 @@ raises; `TextPreprocessor` is the same as a stateless scikit-learn step.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Collection, Iterable
@@ -51,19 +51,16 @@ class Prepared:
     features: lemmas with negation kept, stop words dropped (what `preprocess` returns);
     text: the masked, normalised, lower-case customer text (for character n-grams);
     masked: the masked customer text with its original case (safe for reports and logs);
-    status: "ok", "empty text", "not text" or "truncated" (over MAX_CHARS, cut and still processed);
-    words: the words of `features` as preprocessing found them (their hashes are cached, so a model's
-    look-ups skip splitting and hashing again); None when made by hand, then `features.split()`.
+    status: "ok", "empty text", "not text" or "truncated" (over MAX_CHARS, cut and still processed).
     """
 
     features: str
     text: str
     masked: str
     status: str
-    words: list[str] | None = field(default=None, compare=False, repr=False)
 
 
-_NOTHING = Prepared("", "", "", NOT_TEXT, [])
+_NOTHING = Prepared("", "", "", NOT_TEXT)
 
 
 @lru_cache(maxsize=1)
@@ -118,17 +115,17 @@ def features(text: str, stop_words: Collection[str] | None = None) -> str:
 
 def _features(text: str, stop: frozenset[str]) -> str:
     """`features` with the stop words already a frozenset."""
-    return " ".join(_feature_words(_TOKEN.findall(text), stop))
+    return _feature_words(_TOKEN.findall(text), stop)
 
 
-def _feature_words(tokens: list[str], stop: frozenset[str]) -> list[str]:
-    """The feature words of a text's tokens: one cache look-up per token, at C speed when all hit."""
+def _feature_words(tokens: list[str], stop: frozenset[str]) -> str:
+    """The feature string of a text's tokens: one cache look-up per token, at C speed when all hit."""
     cache = _cache(stop)
     words = list(map(cache.get, tokens))
     if None in words:  # words seen for the first time
         words = [_new_word(t, cache, stop) if w is None else w for t, w in zip(tokens, words)]
     if NEGATIONS.isdisjoint(words):  # nothing to join: drop stop words and punctuation
-        return [word for word in words if word and word not in _BOUNDARIES]
+        return " ".join([word for word in words if word and word not in _BOUNDARIES])
     return _join_negations(words)
 
 
@@ -140,7 +137,7 @@ def _new_word(token: str, cache: dict[str, str], stop: frozenset[str]) -> str:
     return word
 
 
-def _join_negations(words: list[str]) -> list[str]:
+def _join_negations(words: list[str]) -> str:
     """Feature words with each negation joined to the content word after it ("не_работать")."""
     out: list[str] = []
     negation = ""
@@ -162,7 +159,7 @@ def _join_negations(words: list[str]) -> list[str]:
             out.append(word)
     if negation:
         out.append(negation)
-    return out
+    return " ".join(out)
 
 
 def _cut(text: str) -> str:
@@ -191,7 +188,7 @@ def _prepare_str(raw: str, stop: frozenset[str]) -> Prepared:
     return Prepared(*_steps(raw, stop))
 
 
-def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str, list[str]]:
+def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     """The chain, as a tuple: preprocess needs one field and a dataclass costs a microsecond."""
     if len(raw) <= MAX_CHARS and not _NOT_SIMPLE.search(raw) and ".рф" not in raw:
         return _simple_steps(raw, stop)  # most feedback: one scan tells, and most steps are skipped
@@ -199,29 +196,27 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str, list[str
     if len(raw) > MAX_CHARS and not (len(raw) <= _JSON_CHARS and _JSON_START.match(raw)):
         raw, cut = _cut(raw), True
     if _is_junk(raw):
-        return "", "", "", NOT_TEXT, []
+        return "", "", "", NOT_TEXT
     said = customer_text(raw)
     if len(said) > MAX_CHARS:
         said, cut = _cut(said), True
     if not said or said.isspace():
-        return "", "", "", EMPTY, []
+        return "", "", "", EMPTY
     masked = mask_text(said)
     text = normalize(masked)
-    words = _feature_words(_TOKEN.findall(text), stop)
-    return " ".join(words), text, masked, TRUNCATED if cut else OK, words
+    return _features(text, stop), text, masked, TRUNCATED if cut else OK
 
 
-def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str, list[str]]:
+def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     """`_steps` of a short text of Cyrillic words and plain punctuation, most feedback.
 
     Such a text has no control characters, speaker labels (":"), personal data (no digits, no "@")
     or anything but case, ё, runs and spaces to normalise, so those steps are skipped.
     """
     if not raw or raw.isspace():
-        return "", "", "", EMPTY, []
+        return "", "", "", EMPTY
     text = normalize_plain(raw)
-    words = _feature_words(_simple_tokens(text), stop)
-    return " ".join(words), text, raw, OK, words
+    return _feature_words(_simple_tokens(text), stop), text, raw, OK
 
 
 def _simple_tokens(text: str) -> list[str]:
