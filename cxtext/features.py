@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import threading
-from itertools import chain, compress, repeat
-from operator import is_
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -67,22 +66,74 @@ def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return matrix
 
 
-def _tokens(texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """(the number of whitespace tokens of each text, all tokens in order)."""
-    split = [text.split() for text in texts]
-    return np.fromiter(map(len, split), dtype=np.int64, count=len(split)), list(chain.from_iterable(split))
+# Tokens are found and told apart with numpy rather than str.split and dict look-ups, which cost ~1,500
+# instructions a token: each whitespace token gets a 63-bit code of its characters, a polynomial hash
+# modulo 2**64, sum(c_i * B**i). Distinct words share a code with a chance of ~2**-63 a pair (a string of
+# thousands of characters built for it aside): at most, one word would borrow another's features.
+_HASH_BASE = 0x9E3779B97F4A7C15  # odd, so it has an inverse modulo 2**64
+_SPACE_LIMIT = 0x3001  # every Unicode whitespace character (str.isspace) lies below it
+_CHARS_PER_BLOCK = 1 << 20  # characters coded at once: ~50 bytes each
+_powers_cache = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
-class _Numbers(dict):
-    """word -> number, and `other` for every word it does not hold: `map(numbers.__getitem__, words)`
-    stays in C for known words."""
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B**i, B**-i) modulo 2**64 for i < n at least."""
+    global _powers_cache
+    if len(_powers_cache[0]) < n:
+        size = max(n, 2 * len(_powers_cache[0]))
+        pair = []
+        for base in (_HASH_BASE, pow(_HASH_BASE, -1, 2**64)):
+            power = np.full(size, base, dtype=np.uint64)
+            power[0] = 1
+            pair.append(np.cumprod(power, out=power))  # wraps modulo 2**64, as meant
+        _powers_cache = tuple(pair)
+    return _powers_cache
 
-    def __init__(self, other: int):
-        super().__init__()
-        self.other = other
 
-    def __missing__(self, word: str) -> int:
-        return self.other
+@lru_cache(maxsize=1)
+def _word_character() -> np.ndarray:
+    """Code point -> False for whitespace; points from _SPACE_LIMIT up read the last entry (True)."""
+    table = np.ones(_SPACE_LIMIT + 1, dtype=bool)
+    table[[point for point in range(_SPACE_LIMIT) if chr(point).isspace()]] = False
+    return table
+
+
+def _coded_tokens(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """The whitespace tokens of texts (str.split's), coded: (the number of tokens of each text, each token's
+    code, where it starts and ends in `joined`, joined: the texts joined by spaces)."""
+    joined = " ".join(texts)
+    bounds = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
+    parts, first = [], 0
+    while first < len(joined):  # blocks of whole texts, so memory stays bounded
+        last = bounds[min(np.searchsorted(bounds, first + _CHARS_PER_BLOCK), len(bounds) - 1)]
+        codes, starts, ends = _code_block(joined[first:last])
+        parts.append((codes, starts + first, ends + first))
+        first = last + 1
+    codes, starts, ends = (np.concatenate(arrays) for arrays in zip(*parts)) if parts else [np.zeros(0, np.int64)] * 3
+    counts = np.searchsorted(starts, bounds)
+    return np.diff(counts, prepend=0), codes, starts, ends, joined
+
+
+def _code_block(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code, start, end) of each whitespace token of a text."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    word = _word_character().take(points, mode="clip")
+    padded = np.zeros(len(points) + 2, dtype=np.int8)
+    padded[1:-1] = word
+    edges = np.flatnonzero(padded[1:] != padded[:-1])  # a token's start, then its end, in turn
+    starts, ends = edges[0::2], edges[1::2]
+    power, inverse = _powers(len(points))
+    total = np.zeros(len(points) + 1, dtype=np.uint64)  # total[j]: sum of (c_i + 1) * B**i over i < j
+    np.multiply(points + np.uint32(1), word, out=total[1:], dtype=np.uint64)
+    total[1:] *= power[:len(points)]
+    np.cumsum(total, out=total)
+    codes = (total[ends] - total[starts]) * inverse[starts]  # the token's own sum, as if it started at 0
+    # splitmix64's mixer (one-to-one), so that dropping the top bit does not pair up one-letter words
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        codes ^= codes >> np.uint64(shift)
+        codes *= np.uint64(factor)
+    codes ^= codes >> np.uint64(31)
+    return (codes >> np.uint64(1)).astype(np.int64), starts, ends
 
 
 def _csr(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -109,14 +160,28 @@ def _inverse_root(total: np.ndarray) -> np.ndarray:
 
 class _CodeTable:
     """Non-negative int64 codes -> ids, looked up for a whole array at once: an open-addressing hash
-    table (linear probing, at most half full), about 2x faster than a binary search over sorted codes."""
+    table (linear probing, at most half full), about 2x faster than a binary search over sorted codes.
+    Codes can be added; a table that would be over half full grows."""
 
     _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 
     def __init__(self, codes: np.ndarray, ids: np.ndarray):
-        self.bits = max(4, int(2 * max(len(codes), 1) - 1).bit_length())
+        self.size = 0
+        self._empty(len(codes))
+        self.add(codes, ids)
+
+    def _empty(self, n: int) -> None:
+        self.bits = max(4, int(2 * max(n, 1) - 1).bit_length())
         # one row per slot, (key, id): a look-up reads both from one cache line
         self.slots = np.full((1 << self.bits, 2), -1, dtype=np.int64)
+
+    def add(self, codes: np.ndarray, ids: np.ndarray) -> None:
+        """Hold codes not held yet, with their ids."""
+        if 2 * (self.size + len(codes)) > len(self.slots):
+            held = self.slots[self.slots[:, 0] >= 0]
+            self._empty(2 * (self.size + len(codes)))
+            codes, ids = np.concatenate([held[:, 0], codes]), np.concatenate([held[:, 1], ids])
+            self.size = 0
         slot, pending = self._slot(codes), np.arange(len(codes))
         while len(pending):  # each round, every free slot takes the first code that wants it
             free = self.slots[slot[pending], 0] == -1
@@ -125,13 +190,14 @@ class _CodeTable:
             self.slots[taken, 0], self.slots[taken, 1] = codes[placed], ids[placed]
             pending = np.setdiff1d(pending, placed, assume_unique=True)
             slot[pending] = (slot[pending] + 1) & (len(self.slots) - 1)
+        self.size += len(codes)
 
     def _slot(self, codes: np.ndarray) -> np.ndarray:
         mixed = codes.astype(np.uint64) * self._MIX
         return (mixed >> np.uint64(64 - self.bits)).astype(np.int64)
 
-    def find(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(which codes are in the table, the ids of those that are, in order)."""
+    def find(self, codes: np.ndarray) -> np.ndarray:
+        """The id of each code, -1 for a code the table does not hold."""
         slot = self._slot(codes)
         entry = np.take(self.slots, slot, axis=0)  # most codes are settled by their first slot
         hit = entry[:, 0] == codes
@@ -143,8 +209,7 @@ class _CodeTable:
             hit = entry[:, 0] == codes[pending]
             found[pending[hit]] = entry[hit, 1]
             pending = pending[~hit & (entry[:, 0] != -1)]
-        hit = found >= 0
-        return hit, found[hit]
+        return found
 
 
 class _WordNgrams:
@@ -157,45 +222,54 @@ class _WordNgrams:
         self.idf = vectorizer.idf_.astype(np.float32)
         self._tables = None  # built on first use
 
-    def _word_tables(self) -> tuple[_Numbers, np.ndarray, _CodeTable]:
-        """(number of each word in the vocabulary, unigram term of each number (-1: none), bigram codes
-        -> their terms). Number len(numbers) stands for every other word."""
+    def _word_tables(self) -> tuple[_CodeTable, int, np.ndarray, _CodeTable]:
+        """(the codes of the vocabulary's words -> their numbers, the number that stands for every other
+        word, unigram term of each number (-1: none), bigram codes -> their terms)."""
         if self._tables is None:
             if tuple(self.vectorizer.ngram_range) != (1, 2):
                 raise ModelError(f"word n-grams {self.vectorizer.ngram_range} are not supported: expected (1, 2)")
             vocabulary = self.vectorizer.vocabulary_
-            words = dict.fromkeys(word for term in vocabulary for word in term.split(" "))
-            numbers = _Numbers(other=len(words))
-            numbers.update(zip(words, range(len(words))))
-            unigram = np.full(len(numbers) + 1, -1, dtype=np.int64)
-            base = len(numbers) + 1
+            words = list(dict.fromkeys(word for term in vocabulary for word in term.split(" ")))
+            number = dict(zip(words, range(len(words))))
+            other = len(words)
+            unigram = np.full(other + 1, -1, dtype=np.int64)
             codes, terms = [], []
             for term, index in vocabulary.items():
                 parts = term.split(" ")
                 if len(parts) == 1:
-                    unigram[numbers[term]] = index
+                    unigram[number[term]] = index
                 else:
-                    codes.append(numbers[parts[0]] * base + numbers[parts[1]])
+                    codes.append(number[parts[0]] * (other + 1) + number[parts[1]])
                     terms.append(index)
-            self._tables = (numbers, unigram, _CodeTable(np.asarray(codes, dtype=np.int64),
-                                                         np.asarray(terms, dtype=np.int64)))
+            self._tables = (_code_table(words), other, unigram,
+                            _CodeTable(np.asarray(codes, dtype=np.int64), np.asarray(terms, dtype=np.int64)))
         return self._tables
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        numbers, unigram, bigrams = self._word_tables()
-        lengths, tokens = _tokens(texts)
+        words, other, unigram, bigrams = self._word_tables()
+        lengths, codes = _coded_tokens(texts)[:2]
         text_of = np.repeat(np.arange(len(texts)), lengths)
-        number = np.array(list(map(numbers.__getitem__, tokens)), dtype=np.int64)  # faster than fromiter
+        number = words.find(codes)
+        number[number < 0] = other
         terms = unigram[number]
         is_unigram = terms >= 0
-        pair = number[:-1] * (numbers.other + 1) + number[1:]
+        pair = number[:-1] * (other + 1) + number[1:]
         same_text = np.flatnonzero(text_of[:-1] == text_of[1:])
-        hit, bigram_terms = bigrams.find(pair[same_text])
+        bigram_terms = bigrams.find(pair[same_text])
+        hit = bigram_terms >= 0
         rows = np.concatenate([text_of[is_unigram], text_of[same_text[hit]]])
-        columns = np.concatenate([terms[is_unigram], bigram_terms])
+        columns = np.concatenate([terms[is_unigram], bigram_terms[hit]])
         order = np.argsort(rows, kind="stable")
         counts = _csr(rows[order], columns[order], (len(texts), len(self.vectorizer.vocabulary_)))
         return _tfidf(counts, self.vectorizer, self.idf)
+
+
+def _code_table(words: list[str]) -> _CodeTable:
+    """The codes of distinct words (no whitespace in any) -> their positions in the list."""
+    codes = _coded_tokens(words)[1]
+    if len(np.unique(codes)) != len(words):  # ~2**-40 for a million words
+        raise ModelError("two words of the vocabulary share a code; please report this vocabulary as a bug")
+    return _CodeTable(codes, np.arange(len(words)))
 
 
 class _CharNgrams:
@@ -224,9 +298,9 @@ class _CharNgrams:
         self.__init__(state["vectorizer"])
 
     def _forget(self) -> None:
-        """Empty the word cache: word -> its number k; the n-grams of word k are ids[starts[k]:starts[k + 1]]
+        """Empty the word cache: a word's code -> its number k; the n-grams of word k are ids[starts[k]:starts[k + 1]]
         with weights[...] alike, and its squared length is squares[k] (arrays with room to grow)."""
-        self._known: dict[str, int] = {}
+        self._known = _CodeTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # word code -> k
         self._starts = np.zeros(1024, dtype=np.int64)
         self._squares = np.zeros(1024, dtype=np.float32)
         self._ids = np.zeros(16_384, dtype=np.int32)
@@ -280,8 +354,9 @@ class _CharNgrams:
             if n >= low:
                 code[:, n - low] = window
         word_of = np.broadcast_to((np.cumsum(is_space) - 1)[:, None], code.shape)[valid]  # by start, so sorted
-        hit, ids = ngrams.find(code[valid])
-        return _csr(word_of[hit], ids, (len(words), len(self.vectorizer.vocabulary_)))
+        ids = ngrams.find(code[valid])
+        hit = ids >= 0
+        return _csr(word_of[hit], ids[hit], (len(words), len(self.vectorizer.vocabulary_)))
 
     def _word_vectors(self, words: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """(words x vocabulary) vectors of words, sublinear tf x idf, and their squared lengths."""
@@ -290,10 +365,10 @@ class _CharNgrams:
 
     def _parts(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
         """(texts x words: 1 where the text holds the word, the words' vectors, 1 / each text's length)."""
-        lengths, tokens = _tokens(texts)
+        lengths, *tokens = _coded_tokens(texts)
         with self._lock:
-            found = self._numbers(tokens)
-            token_word, vectors, squares = self._uncached(tokens) if found is None else self._gather(found)
+            found = self._numbers(*tokens)
+            token_word, vectors, squares = self._uncached(*tokens) if found is None else self._gather(found)
         holds = _holds(lengths, token_word, vectors.shape[0])
         return holds, vectors, _inverse_root(holds @ squares)
 
@@ -306,42 +381,44 @@ class _CharNgrams:
     def dot(self, texts: Sequence[str], coef: np.ndarray) -> np.ndarray:
         """transform(texts) @ coef, summed per word: each cached word's score (its vector @ coef) is
         computed once per model, so a batch costs a look-up and a sum per word."""
-        lengths, tokens = _tokens(texts)
+        lengths, *tokens = _coded_tokens(texts)
         with self._lock:
-            found = self._numbers(tokens)
+            found = self._numbers(*tokens)
             if found is None:
-                found, vectors, squares = self._uncached(tokens)
+                found, vectors, squares = self._uncached(*tokens)
                 word_scores = np.asarray(vectors @ coef)
             else:
-                word_scores, squares = self._scores(coef), self._squares[:len(self._known)]
+                word_scores, squares = self._scores(coef), self._squares[:self._known.size]
             holds = _holds(lengths, found, len(squares))
             scores, scale = np.asarray(holds @ word_scores), _inverse_root(holds @ squares)
         return scores * (scale[:, None] if scores.ndim == 2 else scale)
 
-    def _numbers(self, tokens: list[str]) -> np.ndarray | None:
-        """The cache number of each token's word, new words computed and cached first; None when the batch
-        alone holds more distinct words than the cache keeps. Called under the lock."""
+    def _numbers(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, joined: str) -> np.ndarray | None:
+        """The cache number of each token's word (tokens as `_coded_tokens` gives them), new words computed
+        and cached first; None when the batch alone holds more distinct words than the cache keeps. Called
+        under the lock."""
         if self._seen_generation != _generation:
             self._forget()
-        found = list(map(self._known.get, tokens))
-        if None in found:
-            new = list(dict.fromkeys(compress(tokens, map(is_, found, repeat(None)))))  # at C speed
-            if len(self._known) + len(new) > _CACHED_WORDS:  # full: start again with this batch's words
+        found = self._known.find(codes)
+        new = found < 0
+        if new.any():
+            new_codes, first = np.unique(codes[new], return_index=True)
+            at = np.flatnonzero(new)[first]
+            if self._known.size + len(new_codes) > _CACHED_WORDS:  # full: start again with this batch's words
                 self._forget()
-                new = list(dict.fromkeys(tokens))
-                if len(new) > _CACHED_WORDS:  # one huge batch: its words would not fit
+                new_codes, at = np.unique(codes, return_index=True)
+                if len(new_codes) > _CACHED_WORDS:  # one huge batch: its words would not fit
                     return None
-            self._remember(new)
-            found = list(map(self._known.__getitem__, tokens))
-        return np.array(found, dtype=np.int64)
+            self._remember(_words(joined, starts[at], ends[at]), new_codes)
+            found = self._known.find(codes)
+        return found
 
-    def _uncached(self, tokens: list[str]) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
+    def _uncached(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                  joined: str) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
         """(the distinct word of each token, the distinct words' vectors, their squared lengths), computed
         without the cache."""
-        number: dict[str, int] = {}
-        token_word = np.fromiter((number.setdefault(t, len(number)) for t in tokens), dtype=np.int64,
-                                 count=len(tokens))
-        return (token_word, *self._word_vectors(list(number)))
+        _, at, token_word = np.unique(codes, return_index=True, return_inverse=True)
+        return (token_word.reshape(-1), *self._word_vectors(_words(joined, starts[at], ends[at])))
 
     def _gather(self, found: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray]:
         """`_uncached` read from the cache, for tokens' cache numbers."""
@@ -364,7 +441,7 @@ class _CharNgrams:
             self._scored_key, self._scored_coef = key, coef  # held: its memory is not reused meanwhile
             self._scored = np.zeros((len(self._starts), *coef.shape[1:]), dtype=np.result_type(coef, np.float32))
             self._n_scored = 0
-        done, n = self._n_scored, len(self._known)
+        done, n = self._n_scored, self._known.size
         if n > done:
             first = self._starts[done]
             vectors = sp.csr_matrix((self._weights[first:self._fill], self._ids[first:self._fill],
@@ -378,10 +455,10 @@ class _CharNgrams:
             self._n_scored = n
         return self._scored[:n]
 
-    def _remember(self, words: list[str]) -> None:
-        """Compute and cache the vectors of new words."""
+    def _remember(self, words: list[str], codes: np.ndarray) -> None:
+        """Compute and cache the vectors of new words, given with their codes."""
         vectors, squares = self._word_vectors(words)
-        first = len(self._known)
+        first = self._known.size
         needed_words, needed_ids = first + len(words) + 1, self._fill + vectors.nnz
         if needed_words > len(self._starts):
             size = max(needed_words, 2 * len(self._starts))
@@ -394,7 +471,12 @@ class _CharNgrams:
         self._starts[first:needed_words] = self._fill + vectors.indptr
         self._squares[first:first + len(words)] = squares
         self._fill = needed_ids
-        self._known.update(zip(words, range(first, first + len(words))))
+        self._known.add(codes, np.arange(first, first + len(words)))
+
+
+def _words(joined: str, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+    """The tokens of a joined text at these places."""
+    return [joined[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
 
 
 def _code(term: str, number: dict[str, int], base: int) -> int:

@@ -96,12 +96,11 @@ def test_code_table_finds_every_code_it_holds_and_nothing_else():
     rng = np.random.default_rng(0)
     codes = np.unique(rng.integers(0, 2**62, 5_000))
     table = _CodeTable(codes, np.arange(len(codes)) * 7)
-    hit, ids = table.find(codes[::-1])
-    assert hit.all() and (ids == (np.arange(len(codes)) * 7)[::-1]).all()
+    assert (table.find(codes[::-1]) == (np.arange(len(codes)) * 7)[::-1]).all()
     absent = np.setdiff1d(rng.integers(0, 2**62, 5_000), codes)
-    assert not table.find(absent)[0].any()
+    assert (table.find(absent) == -1).all()
     empty = _CodeTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    assert not empty.find(codes)[0].any()
+    assert (empty.find(codes) == -1).all()
 
 
 def test_char_ngrams_in_blocks_equal_one_block(monkeypatch):
@@ -141,7 +140,7 @@ def test_words_cached_across_calls_give_the_same_matrix_when_full_and_when_clear
             features_module.clear_cache()
         ours, theirs = features._char.transform(batch), _char_reference(features, batch)
         assert np.abs(ours.toarray() - theirs).max() < 1e-6
-        assert len(features._char._known) <= 12
+        assert features._char._known.size <= 12
 
 
 
@@ -179,3 +178,32 @@ def test_dot_equals_the_product_as_words_are_cached_forgotten_and_weights_change
     monkeypatch.setattr(features_module, "_CACHED_WORDS", 100_000)
     for coef in weights + weights:  # the words stay cached while the weights change
         assert np.abs(features.dot(docs, coef) - features.transform(docs) @ coef).max() < 1e-4
+
+
+def test_tokens_are_found_as_str_split_finds_them_and_coded_the_same_wherever_they_stand(monkeypatch):
+    import cxtext.features as features_module
+    from cxtext.features import _coded_tokens, _words
+
+    spaces = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
+    texts = ["", "  ", f" лк{spaces}не работает ", "ok", "\ud800 😡 ok", "日本語" * 50, "a\x00b ok", "ok  ok"]
+    lengths, codes, starts, ends, joined = _coded_tokens(texts)
+    assert lengths.tolist() == [len(t.split()) for t in texts]
+    assert _words(joined, starts, ends) == [w for t in texts for w in t.split()]
+    by_word = {}
+    for word, code in zip(_words(joined, starts, ends), codes.tolist()):
+        assert by_word.setdefault(word, code) == code  # "ok" gets one code in every text
+    assert len(set(by_word.values())) == len(by_word)
+    monkeypatch.setattr(features_module, "_CHARS_PER_BLOCK", 5)  # blocks of whole texts: the same tokens
+    again = _coded_tokens(texts)
+    assert all((a == b).all() for a, b in zip(again[:4], (lengths, codes, starts, ends)))
+
+
+def test_codes_tell_hundreds_of_thousands_of_short_words_apart():
+    from itertools import product
+
+    from cxtext.features import _coded_tokens
+
+    letters = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяabcdefghijklmnopqrstuvwxyz0123456789_<>"
+    words = ["".join(p) for n in (1, 2, 3) for p in product(letters, repeat=n)]
+    assert len(words) > 370_000
+    assert len(set(_coded_tokens(words)[1].tolist())) == len(words)
