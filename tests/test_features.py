@@ -207,3 +207,12 @@ def test_codes_tell_hundreds_of_thousands_of_short_words_apart():
     words = ["".join(p) for n in (1, 2, 3) for p in product(letters, repeat=n)]
     assert len(words) > 370_000
     assert len(set(_coded_tokens(words)[1].tolist())) == len(words)
+
+
+def test_one_huge_text_does_not_leave_its_hash_powers_behind():
+    import cxtext.features as features_module
+
+    text = "слово " * 400_000  # 2.4 million characters, more than a block
+    lengths, codes = features_module._coded_tokens([text, "слово"])[:2]
+    assert lengths.tolist() == [400_000, 1] and len(set(codes.tolist())) == 1
+    assert len(features_module._powers_cache[0]) <= 2 * features_module._CHARS_PER_BLOCK
