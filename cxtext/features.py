@@ -75,6 +75,9 @@ def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
 _HASH_BASE = 0x9E3779B97F4A7C15  # odd, so it has an inverse modulo 2**64
 _SPACE_LIMIT = 0x3001  # every Unicode whitespace character (str.isspace) lies below it
 _CHARS_PER_BLOCK = 1 << 20  # characters coded at once: ~50 bytes each (a longer text is one block)
+_FEW_CHARS = 300  # up to this many characters, tokens are coded in plain Python
+_MASK = 2**64 - 1
+_few_codes: dict[str, int] = {}  # word -> code, for `_coded_few`
 _powers_cache = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
@@ -105,6 +108,8 @@ def _coded_tokens(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
     """The whitespace tokens of texts (str.split's), coded: (the number of tokens of each text, each token's
     code, where it starts and ends in `joined`, joined: the texts joined by spaces)."""
     joined = " ".join(texts)
+    if len(joined) <= _FEW_CHARS:
+        return _coded_few(texts)
     bounds = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
     parts, first = [], 0
     while first < len(joined):  # blocks of whole texts, so memory stays bounded
@@ -115,6 +120,40 @@ def _coded_tokens(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndar
     codes, starts, ends = (np.concatenate(arrays) for arrays in zip(*parts)) if parts else [np.zeros(0, np.int64)] * 3
     counts = np.searchsorted(starts, bounds)
     return np.diff(counts, prepend=0), codes, starts, ends, joined
+
+
+def _coded_few(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """`_coded_tokens` in plain Python, for a text or two: numpy's ~40 calls would cost ~100 µs."""
+    split = [text.split() for text in texts]
+    words = [word for text in split for word in text]
+    codes = list(map(_few_codes.get, words))
+    if None in codes:
+        if len(_few_codes) > _CACHED_WORDS:
+            _few_codes.clear()
+        codes = [_new_code(word) if code is None else code for word, code in zip(words, codes)]
+    sizes = np.array([len(word) + 1 for word in words], dtype=np.int64)
+    ends = np.cumsum(sizes) - 1
+    return (np.array([len(text) for text in split], dtype=np.int64), np.array(codes, dtype=np.int64),
+            ends - sizes + 1, ends, " ".join(words))
+
+
+def _new_code(word: str) -> int:
+    """A word's code, as _code_block computes it, now kept for `_coded_few`."""
+    code, power = 0, 1
+    for ch in word:
+        code = (code + (ord(ch) + 1) * power) & _MASK
+        power = power * _HASH_BASE & _MASK
+    code = _few_codes[word] = int(_mixed(np.array([code], dtype=np.uint64))[0])
+    return code
+
+
+def _mixed(codes: np.ndarray) -> np.ndarray:
+    """splitmix64's mixer (one-to-one), then the top bit dropped: mixing first keeps one-letter words apart."""
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        codes ^= codes >> np.uint64(shift)
+        codes *= np.uint64(factor)
+    codes ^= codes >> np.uint64(31)
+    return (codes >> np.uint64(1)).astype(np.int64)
 
 
 def _code_block(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,12 +170,7 @@ def _code_block(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     total[1:] *= power[:len(points)]
     np.cumsum(total, out=total)
     codes = (total[ends] - total[starts]) * inverse[starts]  # the token's own sum, as if it started at 0
-    # splitmix64's mixer (one-to-one), so that dropping the top bit does not pair up one-letter words
-    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
-        codes ^= codes >> np.uint64(shift)
-        codes *= np.uint64(factor)
-    codes ^= codes >> np.uint64(31)
-    return (codes >> np.uint64(1)).astype(np.int64), starts, ends
+    return _mixed(codes), starts, ends
 
 
 def _csr(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:

@@ -193,9 +193,12 @@ def test_tokens_are_found_as_str_split_finds_them_and_coded_the_same_wherever_th
     for word, code in zip(_words(joined, starts, ends), codes.tolist()):
         assert by_word.setdefault(word, code) == code  # "ok" gets one code in every text
     assert len(set(by_word.values())) == len(by_word)
-    monkeypatch.setattr(features_module, "_CHARS_PER_BLOCK", 5)  # blocks of whole texts: the same tokens
-    again = _coded_tokens(texts)
-    assert all((a == b).all() for a, b in zip(again[:4], (lengths, codes, starts, ends)))
+    # numpy (in blocks of whole texts) and plain Python (a few characters) give the same tokens and codes
+    for name, value in (("_FEW_CHARS", 0), ("_CHARS_PER_BLOCK", 5)):
+        monkeypatch.setattr(features_module, name, value)
+        again = _coded_tokens(texts)
+        assert all((a == b).all() for a, b in zip(again[:2], (lengths, codes)))
+        assert _words(again[4], again[2], again[3]) == _words(joined, starts, ends)
 
 
 def test_codes_tell_hundreds_of_thousands_of_short_words_apart():
@@ -206,7 +209,9 @@ def test_codes_tell_hundreds_of_thousands_of_short_words_apart():
     letters = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяabcdefghijklmnopqrstuvwxyz0123456789_<>"
     words = ["".join(p) for n in (1, 2, 3) for p in product(letters, repeat=n)]
     assert len(words) > 370_000
-    assert len(set(_coded_tokens(words)[1].tolist())) == len(words)
+    codes = _coded_tokens(words)[1]
+    assert len(set(codes.tolist())) == len(words)
+    assert [_coded_tokens([word])[1][0] for word in words[:2_000:7]] == codes[:2_000:7].tolist()  # plain Python
 
 
 def test_one_huge_text_does_not_leave_its_hash_powers_behind():
