@@ -304,7 +304,7 @@ class _WordNgrams:
 def _code_table(words: list[str]) -> _CodeTable:
     """The codes of distinct words (no whitespace in any) -> their positions in the list."""
     codes = _coded_tokens(words)[1]
-    if len(np.unique(codes)) != len(words):  # ~2**-40 for a million words
+    if len(np.unique(codes)) != len(words):  # by chance: ~2**-32 for a vocabulary of 60,000 words
         raise ModelError("two words of the vocabulary share a code; please report this vocabulary as a bug")
     return _CodeTable(codes, np.arange(len(words)))
 
@@ -335,8 +335,9 @@ class _CharNgrams:
         self.__init__(state["vectorizer"])
 
     def _forget(self) -> None:
-        """Empty the word cache: a word's code -> its number k; the n-grams of word k are ids[starts[k]:starts[k + 1]]
-        with weights[...] alike, and its squared length is squares[k] (arrays with room to grow)."""
+        """Empty the word cache: a word's code -> its number k; the n-grams of word k are
+        ids[starts[k]:starts[k + 1]] with weights[...] alike, and its squared length is squares[k] (arrays
+        with room to grow)."""
         self._known = _CodeTable(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))  # word code -> k
         self._starts = np.zeros(1024, dtype=np.int64)
         self._squares = np.zeros(1024, dtype=np.float32)
