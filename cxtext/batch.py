@@ -184,7 +184,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     started = time.perf_counter()
     options = _output_options(src, dst, encoding, bom, sep, input_encoding, input_sep)
     chunks = _checked(io.iter_table(src, chunk_size, encoding=input_encoding, sep=input_sep, sheet=sheet), src,
-                      text_col, id_col, customer_col, time_col)
+                      sheet, text_col, id_col, customer_col, time_col)
     loaded = _load(model)
     # workers load a model directory themselves; a model object is pickled once per worker
     model_ref = model if model is None or isinstance(model, (str, os.PathLike)) else loaded
@@ -229,14 +229,14 @@ def apply_history(labels: pd.DataFrame, history, customer_ids: list, times: list
     labels["is_repeat"] = [bool(a) or b for a, b in zip(labels["is_repeat"], from_history)]
 
 
-def _checked(chunks: Iterator[pd.DataFrame], src: Path, text_col, id_col, customer_col, time_col
-             ) -> Iterator[pd.DataFrame]:
+def _checked(chunks: Iterator[pd.DataFrame], src: Path, sheet: str | None, text_col, id_col, customer_col,
+             time_col) -> Iterator[pd.DataFrame]:
     """Chunks, with the asked-for columns checked now, on the first one (before any model is loaded)."""
     first = next(chunks, None)
     if first is None:
         raise InputError(f"input file {src} has no header or rows; export the data again")
     io.check_columns(first.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
-                                     "time-col": time_col}, src)
+                                     "time-col": time_col}, src, sheet)
     return itertools.chain([first], chunks)
 
 

@@ -223,11 +223,13 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     if isinstance(exc, pd.errors.EmptyDataError):
         return InputError(f"input file {path} has no header row; export the data again with a header")
     sep = {"\t": "tab"}.get(fmt.sep, fmt.sep)
+    other = "," if fmt.sep == ";" else ";"
     detail = "a row has more fields than the header" if isinstance(exc, pd.errors.ParserWarning) else str(exc).strip()
     return InputError(
         f"input file {path} could not be read as CSV with delimiter '{sep}': {detail}. "
         "Usually a text cell holds the delimiter or a line break without quotes: export with quoting, "
-        "or save as .xlsx; if the delimiter is another one, give it (sep=';'; on the command line --input-sep ';')"
+        f"or save as .xlsx; if the delimiter is another one, give it (sep='{other}'; on the command line "
+        f"--input-sep '{other}')"
     )
 
 
@@ -348,10 +350,12 @@ def count_rows(path: str | os.PathLike) -> int | None:
     return None
 
 
-def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: str | os.PathLike = "") -> None:
+def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: str | os.PathLike = "",
+                  sheet: str | None = None) -> None:
     """Raise InputError when a wanted column is missing, naming the columns and the fix.
 
-    `wanted` maps an option name (e.g. "text-col") to the column asked for (None = not asked).
+    `wanted` maps an option name (e.g. "text-col") to the column asked for (None = not asked); `sheet` is
+    the sheet of an .xlsx that was read, when one was named.
     """
     columns = [str(c) for c in columns]
     where = f" in {path}" if path else ""
@@ -367,10 +371,14 @@ def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: s
                 "file with one delimiter"
             )
         hint = _likely_column(columns, name, option)
-        sheet = " (of an .xlsx, the first sheet is read unless you name one: --sheet NAME)" \
-            if str(path).lower().endswith(".xlsx") else ""
+        if sheet is not None:
+            read = f" (sheet '{sheet}')"
+        elif str(path).lower().endswith(".xlsx"):
+            read = " (of an .xlsx, the first sheet is read unless you name one: --sheet NAME)"
+        else:
+            read = ""
         found = f"columns are: {', '.join(columns)}" if columns else "there are no columns (no header row)"
-        raise InputError(f"column '{name}' not found{where}{sheet}; {found}; pass --{option} {hint}")
+        raise InputError(f"column '{name}' not found{where}{read}; {found}; pass --{option} {hint}")
 
 
 # Column names that usually hold what an option asks for, as exported by survey tools and CRMs.

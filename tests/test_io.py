@@ -170,6 +170,9 @@ def test_a_workbook_is_read_from_its_first_sheet_or_the_one_named(tmp_path):
     with pytest.raises(InputError, match="the first sheet is read unless you name one: --sheet.*columns are: a"):
         io.check_columns(frame.columns, {"text-col": "text"}, tmp_path / "two.xlsx")
     assert io.read_table(tmp_path / "two.xlsx", sheet="data").to_dict("records") == [{"text": "плохо"}]
+    with pytest.raises(InputError, match=r"not found in .*two.xlsx \(sheet 'info'\); columns are: a") as named:
+        io.check_columns(["a"], {"text-col": "text"}, tmp_path / "two.xlsx", sheet="info")
+    assert "first sheet" not in str(named.value)  # a named sheet was read, not the first
     with pytest.raises(InputError, match="no sheet 'Data'; its sheets are: info, data"):
         io.read_table(tmp_path / "two.xlsx", sheet="Data")
     with pytest.raises(InputError, match="there are no columns"):
@@ -180,3 +183,11 @@ def test_nul_bytes_in_the_header_are_dropped_from_column_names(tmp_path):
     (tmp_path / "in.csv").write_bytes("\x00id,text\x00\n1,привет\n".encode("utf-8"))
     assert io.read_table(tmp_path / "in.csv").to_dict("records") == [{"id": "1", "text": "привет"}]
     assert [list(chunk.columns) for chunk in io.iter_table(tmp_path / "in.csv", chunksize=1)] == [["id", "text"]]
+
+
+def test_a_csv_that_cannot_be_read_is_told_to_try_another_delimiter_than_the_one_used(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text("id;text\n1;привет\n2;текст; с точкой с запятой; без кавычек\n", encoding="utf-8")
+    with pytest.raises(InputError, match="delimiter ';'.*--input-sep ','") as err:
+        io.read_table(path, sep=";")
+    assert "--input-sep ';'" not in str(err.value)  # the delimiter that failed is not offered again
