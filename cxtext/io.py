@@ -174,14 +174,19 @@ def checked_sep(sep: str | None) -> str | None:
 
 
 def _utf16_or_binary(sample: bytes) -> bool:
-    """UTF-16 puts a NUL beside every Latin letter, digit, comma and line end, binary files NULs anywhere;
-    a few stray NULs in cells of a text file are read, and preprocessing marks those rows "not text"."""
+    """UTF-16 puts a NUL beside every Latin letter, digit, comma and line end (and 0x04 beside every Russian
+    letter), binary files NULs anywhere; a few stray NULs in cells of a text file are read, and
+    preprocessing marks those rows "not text"."""
     head = sample[:4096]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    # a NUL in one byte in ten of one parity, and far fewer in the other: a run of NULs fills both alike
-    return max(even, odd) >= 4 and max(even, odd) > len(head) / 20 and min(even, odd) < max(even, odd) / 4
+    # a NUL in one byte in ten of one parity, and far fewer in the other: a run of NULs fills both alike;
+    # Cyrillic UTF-16 has byte 0x04 (U+04xx) beside each letter, a byte text files never hold
+    for byte, share in ((0, 20), (4, 8)):
+        even, odd = head[0::2].count(byte), head[1::2].count(byte)
+        if max(even, odd) >= 4 and max(even, odd) > len(head) / share and min(even, odd) < max(even, odd) / 4:
+            return True
+    return False
 
 
 def _sniff_sep(text: str) -> str:

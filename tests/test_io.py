@@ -71,6 +71,9 @@ def test_xlsx_reads_every_column_as_text(tmp_path):
     ("zip.csv", b"PK\x03\x04" + b"\x00" * 100, "Excel/zip"),
     ("utf16.csv", "id,text\n1,привет\n".encode("utf-16"), "UTF-16"),
     ("utf16_no_bom.csv", "id,text\n1,привет\n2,ok\n".encode("utf-16-le"), "UTF-16"),
+    # Russian words with hardly any ASCII between them: too few NULs to tell, but 0x04 beside each letter
+    ("utf16_russian_le.csv", ("отзыв\n" + "приложениезависаетпостоянно\n" * 40).encode("utf-16-le"), "UTF-16"),
+    ("utf16_russian_be.csv", ("отзыв\n" + "приложениезависаетпостоянно\n" * 40).encode("utf-16-be"), "UTF-16"),
     ("junk.csv", bytes(range(1, 32)) * 50 + bytes(range(128, 256)) * 5, "neither UTF-8 nor cp1251"),
     ("broken.xlsx", b"not a workbook", "not a readable .xlsx"),
     ("broken.parquet", b"not parquet", "not a readable Parquet"),
