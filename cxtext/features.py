@@ -447,8 +447,11 @@ class _CharNgrams:
                 new_codes, at = np.unique(codes, return_index=True)
                 if len(new_codes) > _CACHED_WORDS:  # one huge batch: its words would not fit
                     return None
+                new = np.ones(len(codes), dtype=bool)
+            first_number = self._known.size
             self._remember(_words(joined, starts[at], ends[at]), new_codes)
-            found = self._known.find(codes)
+            # the new words took the next numbers in the order of their (sorted) codes
+            found[new] = first_number + np.searchsorted(new_codes, codes[new])
         return found
 
     def _uncached(self, codes: np.ndarray, starts: np.ndarray, ends: np.ndarray,
