@@ -47,6 +47,20 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return best
 
 
+def _topics_on(topic_p: np.ndarray, thresholds: np.ndarray, general: np.ndarray, fallback: bool) -> np.ndarray:
+    """Topics over their thresholds, none for a too-general text and, with `fallback`, the likeliest one
+    for a specific text that clears none: a text that is not too general names some process."""
+    on = (topic_p >= thresholds) & ~general[:, None]
+    if fallback:
+        bare = np.flatnonzero(~general & ~on.any(axis=1))
+        on[bare, (topic_p[bare] / thresholds).argmax(axis=1)] = True
+    return on
+
+
+def _micro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    return 2 * float((truth & predicted).sum()) / max(float(truth.sum() + predicted.sum()), 1.0)
+
+
 def _binary_heads(X, targets: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
     """One balanced logistic regression per column of a boolean target matrix; a column with a
     single class (a label nobody used) gets a head that always says no."""
@@ -141,6 +155,9 @@ class TextClassifier(BaseEstimator):
             self.stack_intercept_ = np.array([30.0 if y_gen.all() else -30.0])
         p_stack = _sigmoid(_linear(stacked, self.stack_coef_, self.stack_intercept_))[:, 0]
         self.general_threshold_ = _best_threshold(y_gen, p_stack)
+        oof_general = p_stack >= self.general_threshold_
+        self.topic_fallback_ = bool(_micro_f1(Y, _topics_on(oof_topic, self.topic_thresholds_, oof_general, True))
+                                    > _micro_f1(Y, _topics_on(oof_topic, self.topic_thresholds_, oof_general, False)))
         self.oof_ = {"group": oof_group_p, "topics": oof_topic,
                      "general": p_stack}
         return self
@@ -194,6 +211,10 @@ class TextClassifier(BaseEstimator):
     def _stacked_intercept(self) -> np.ndarray:
         return np.concatenate([self.group_intercept_, self.topic_intercept_, self.general_intercept_])
 
+    def topics_on(self, topic_p: np.ndarray, general: np.ndarray) -> np.ndarray:
+        """Which topics each text names, from the topic heads' probabilities and the is_general flags."""
+        return _topics_on(topic_p, self.topic_thresholds_, general, self.topic_fallback_)
+
     def _topic_lists(self, on: np.ndarray) -> list[list[str]]:
         """Topic ids per row of a boolean matrix; rows with the same topics share one list."""
         codes = on.astype(np.int64) @ (1 << np.arange(on.shape[1], dtype=np.int64))
@@ -218,10 +239,11 @@ class TextClassifier(BaseEstimator):
         processed = np.array([d.status in _PROCESSED and bool(d.features or d.text) for d in unique], dtype=bool)
         g_idx = scores["group"].argmax(axis=1)
         g_conf = scores["group"].max(axis=1)
-        topic_on = scores["topics"] >= self.topic_thresholds_
         general = scores["general"] >= self.general_threshold_
-        topic_on[general] = False
+        topic_on = self.topics_on(scores["topics"], general)
         t_cert = _certainty(scores["topics"], self.topic_thresholds_).min(axis=1)
+        guessed = topic_on.any(axis=1) & ~(scores["topics"] >= self.topic_thresholds_).any(axis=1)
+        t_cert[guessed] = np.minimum(t_cert[guessed], 0.5)  # a topic under its threshold is a guess
         gen_cert = _certainty(scores["general"], self.general_threshold_)
         confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
         topic_lists = self._topic_lists(topic_on & processed[:, None])

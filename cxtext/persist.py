@@ -56,6 +56,7 @@ def save(model, path: str | Path, card: dict | None = None) -> Path:
         "taxonomy": model.taxonomy_.to_dict(),
         "groups": model.groups_, "topics": model.topics_,
         "temperature": model.temperature_, "general_threshold": model.general_threshold_,
+        "topic_fallback": bool(model.topic_fallback_),
         "vocabulary": vocab,
     }
     arrays = {name: np.asarray(getattr(model, name)) for name in _ARRAYS}
@@ -103,6 +104,7 @@ def load(path: str | Path | None = None):
     model.groups_, model.topics_ = meta["groups"], meta["topics"]
     model.temperature_ = float(meta["temperature"])
     model.general_threshold_ = float(meta["general_threshold"])
+    model.topic_fallback_ = bool(meta.get("topic_fallback", False))  # absent in models saved before it
     for name in _ARRAYS:
         value = arrays[name]
         setattr(model, name, value.astype(np.float32) if value.dtype == np.float16 else value)

@@ -113,7 +113,7 @@ def _oof_frame(model: TextClassifier) -> pd.DataFrame:
     """Out-of-fold predictions kept by fit, in the shape score_labels reads."""
     oof = model.oof_
     general = oof["general"] >= model.general_threshold_
-    on = (oof["topics"] >= model.topic_thresholds_) & ~general[:, None]
+    on = model.topics_on(oof["topics"], general)
     return pd.DataFrame({
         "group": [model.groups_[i] for i in oof["group"].argmax(axis=1)],
         "topics": [";".join(t for t, o in zip(model.topics_, row) if o) for row in on],

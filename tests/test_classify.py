@@ -79,6 +79,37 @@ def test_save_and_load_give_identical_predictions(default_model, tmp_path, corpu
     assert np.allclose(a["confidence"], b["confidence"], atol=1e-6)
 
 
+def test_a_specific_text_names_its_likeliest_topic_as_a_guess_to_review(default_model, corpus):
+    """With the fallback learned, a text that is not too general always names a process; where no topic
+    cleared its threshold, the one named is the likeliest and the row goes to review."""
+    import copy
+
+    texts = [" ".join(t.split()[:3]) for t in corpus["text"].iloc[:400]]  # openings: often unsure
+    plain, guessing = copy.copy(default_model), copy.copy(default_model)
+    plain.topic_fallback_, guessing.topic_fallback_ = False, True
+    before, after = plain.predict(texts), guessing.predict(texts)
+    specific = ~after["is_general"]
+    assert (after.loc[specific, "topics"] != "").all()
+    assert (after.loc[after["is_general"], "topics"] == "").all()
+    guessed = (before["topics"] == "") & specific
+    assert guessed.sum() >= 3
+    scores = default_model.predict_scores([texts[i] for i in np.flatnonzero(guessed)])["topics"]
+    likeliest = (scores / default_model.topic_thresholds_).argmax(axis=1)
+    assert after.loc[guessed, "topics"].tolist() == [default_model.topics_[j] for j in likeliest]
+    assert after.loc[guessed, "needs_review"].all() and (after.loc[guessed, "confidence"] <= 0.5).all()
+    kept = ~guessed
+    assert after.loc[kept].drop(columns=["topic_names"]).equals(before.loc[kept].drop(columns=["topic_names"]))
+
+
+def test_a_model_saved_before_the_topic_fallback_loads_without_it(default_model, tmp_path):
+    save(default_model, tmp_path / "m", card=None)
+    meta_file = tmp_path / "m" / "model.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    del meta["topic_fallback"]
+    meta_file.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+    assert load_model(tmp_path / "m").topic_fallback_ is False
+
+
 def test_a_model_sent_to_a_worker_process_predicts_the_same(default_model, corpus):
     import pickle
 
