@@ -107,9 +107,9 @@ def _word_character() -> np.ndarray:
 def _coded_tokens(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """The whitespace tokens of texts (str.split's), coded: (the number of tokens of each text, each token's
     code, where it starts and ends in `joined`, joined: the texts joined by spaces)."""
-    joined = " ".join(texts)
-    if len(joined) <= _FEW_CHARS:
+    if sum(map(len, texts)) + len(texts) - 1 <= _FEW_CHARS:  # the joined length, without joining
         return _coded_few(texts)
+    joined = " ".join(texts)
     bounds = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
     parts, first = [], 0
     while first < len(joined):  # blocks of whole texts, so memory stays bounded
