@@ -25,7 +25,8 @@ def make_card(model, metrics: dict, data_note: str = "") -> dict:
         "versions": library_versions(),
         "params": {k: v for k, v in model.get_params().items() if k != "taxonomy"},
         "decision": {"temperature": model.temperature_, "general_threshold": model.general_threshold_,
-                     "topic_thresholds": dict(zip(model.topics_, map(float, model.topic_thresholds_)))},
+                     "topic_thresholds": dict(zip(model.topics_, map(float, model.topic_thresholds_))),
+                     "topic_fallback": bool(model.topic_fallback_)},
         "metrics": {name: {k: v for k, v in m.items() if k not in ("group_confusion",)}
                     for name, m in sets.items()},
     }
