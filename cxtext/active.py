@@ -17,7 +17,6 @@ import pandas as pd
 
 from .errors import InputError, ModelError
 from .evaluate import score_labels, split_topics
-from .preprocess import prepare_many
 from .taxonomy import Taxonomy
 from .train import LabelColumns, labelled_rows
 
@@ -210,7 +209,8 @@ def leftover_clusters(model, texts: Iterable, n_clusters: int = 8, *, top_terms:
                       random_state: int = 0) -> pd.DataFrame:
     """Texts that name a process but fall in no topic, grouped into candidate new topics.
 
-    Leftovers are texts the model labels neither with a topic nor as too general. Their lemmas are
+    Leftovers are texts the model calls not too general but whose topics all stay under their thresholds
+    (with the topic fallback, those whose one topic is a guess). Their lemmas are
     weighted by TF-IDF (idf from the model's training texts) and clustered with k-means (seeded, so the same input gives the same clusters).
     Clusters are numbered from the largest (0); texts sharing no word with any other are cluster -1,
     as are clusters smaller than `min_size`. The index holds positions in `texts`; columns: text,
@@ -222,9 +222,11 @@ def leftover_clusters(model, texts: Iterable, n_clusters: int = 8, *, top_terms:
 
     texts = list(texts)
     columns = ["text", "cluster", "cluster_size", "cluster_terms", "similarity", "reason"]
-    pred = model.predict(texts)
-    docs = prepare_many(texts)
-    left = np.flatnonzero((pred["topics"] == "").to_numpy() & ~pred["is_general"].to_numpy(bool) & _usable(docs))
+    scores = model.predict_scores(texts)
+    docs = scores["docs"]
+    general = scores["general"] >= model.general_threshold_
+    named = (scores["topics"] >= model.topic_thresholds_).any(axis=1)  # a guessed topic does not count
+    left = np.flatnonzero(~general & ~named & _usable(docs))
     if len(left) < 2:
         return pd.DataFrame(columns=columns)
     words = [_terms(docs[i].features) for i in left]

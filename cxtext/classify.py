@@ -243,7 +243,7 @@ class TextClassifier(BaseEstimator):
         topic_on = self.topics_on(scores["topics"], general)
         t_cert = _certainty(scores["topics"], self.topic_thresholds_).min(axis=1)
         guessed = topic_on.any(axis=1) & ~(scores["topics"] >= self.topic_thresholds_).any(axis=1)
-        t_cert[guessed] = np.minimum(t_cert[guessed], 0.5)  # a topic under its threshold is a guess
+        t_cert[guessed] = np.minimum(t_cert[guessed], 0.5)  # a topic under its threshold is a guess: reviewed
         gen_cert = _certainty(scores["general"], self.general_threshold_)
         confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
         topic_lists = self._topic_lists(topic_on & processed[:, None])
@@ -270,7 +270,7 @@ class TextClassifier(BaseEstimator):
             "is_general": (general & processed)[inverse].tolist(),
             "is_repeat": repeat,
             "confidence": np.where(processed, np.round(confidence, 4), 0.0)[inverse].tolist(),
-            "needs_review": (processed & (confidence < self.review_threshold))[inverse].tolist(),
+            "needs_review": (processed & ((confidence < self.review_threshold) | guessed))[inverse].tolist(),
             "status": expand([d.status if ok or d.status not in _PROCESSED else "empty text"
                               for d, ok in zip(unique, processed.tolist())]),
         }

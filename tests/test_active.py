@@ -161,9 +161,20 @@ def test_a_new_theme_shows_up_as_a_cluster_of_its_own(clusters, analyst):
 
 
 def test_leftovers_are_texts_without_topic_and_not_general(model, clusters, analyst):
-    pred = model.predict(clusters["text"].tolist())
-    assert (pred["topics"] == "").all() and not pred["is_general"].any()
+    scores = model.predict_scores(clusters["text"].tolist())
+    assert not (scores["topics"] >= model.topic_thresholds_).any()
+    assert not model.predict(clusters["text"].tolist())["is_general"].any()
     assert all(analyst["text"].iloc[i] == t for i, t in zip(clusters.index, clusters["text"]))
+
+
+def test_a_guessed_topic_does_not_hide_a_leftover(model, clusters, analyst):
+    """With the topic fallback every specific text gets a topic; one that is only a guess is still left over."""
+    import copy
+
+    guessing = copy.copy(model)
+    guessing.topic_fallback_ = not model.topic_fallback_
+    again = leftover_clusters(guessing, analyst["text"].tolist(), n_clusters=6)
+    pd.testing.assert_frame_equal(clusters, again)
 
 
 def test_clusters_are_reproducible_and_numbered_by_size(model, analyst, clusters):
