@@ -68,14 +68,16 @@ def lower(text: str) -> str:
 
 # --- URLs and numbers ---------------------------------------------------------------------------
 
+# A link has a scheme, "www." or a path; a bare "name.tld" ("Дом.РФ", "Ozon.ru", "mail.ru") is how customers
+# name a company or a mail service, and stays a word.
 _URL = re.compile(
     r"(?i)\b(?:https?://|www\.)\S+"
-    r"|\b[a-zа-я0-9-]+(?:\.[a-zа-я0-9-]+)*\.(?:ru|рф|com|net|org|su|io|me|info|online|app|pro)\b(?:/\S*)?"
+    r"|\b[a-zа-я0-9-]+(?:\.[a-zа-я0-9-]+)*\.(?:ru|рф|com|net|org|su|io|me|info|online|app|pro)/\S*"
 )
 # "15 000" and "1 500 000,50" are one number each; so are "12.03.2024" and "10:30".
 _NUMBER = re.compile(r"\d+(?:(?:[ \u00a0]\d{3})+(?!\d)(?:[.,]\d+)?|(?:[.,:/]\d+)*)")
 _DIGIT = re.compile(r"\d")
-_URL_HINT = re.compile(r"\.(?:ru|рф|com|net|org|su|io|me|info|online|app|pro)\b", re.IGNORECASE)
+_URL_HINT = re.compile(r"\.(?:ru|рф|com|net|org|su|io|me|info|online|app|pro)/", re.IGNORECASE)
 
 
 def replace_urls(text: str) -> str:

@@ -37,7 +37,8 @@ from cxtext.normalize import (
         (fold_yo, "ещё всё", "еще все"),
         (replace_urls, "см. https://bank.ru/help?id=1 там", "см.  <url>  там"),
         (replace_urls, "зайдите на www.site.com", "зайдите на  <url> "),
-        (replace_urls, "на сайте мтс.рф написано", "на сайте  <url>  написано"),
+        (replace_urls, "на сайте мтс.рф/tarify написано", "на сайте  <url>  написано"),
+        (replace_urls, "ипотека в Дом.РФ, почта на mail.ru", "ипотека в Дом.РФ, почта на mail.ru"),  # names, not links
         (replace_numbers, "ждал 40 минут", "ждал  <num>  минут"),
         (replace_numbers, "15 000 руб", " <num>  руб"),
         (replace_numbers, "12.03.2024 в 10:30", " <num>  в  <num> "),
