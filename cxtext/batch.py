@@ -200,6 +200,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
                 out = label_frame(chunk, labels)
                 renamed.update(_renames(chunk.columns, labels.columns))
+                renamed.update({f"{old} (column {chunk.columns.get_loc(new) + 1})": new for new, old
+                                in chunk.attrs.get("repeated_columns", {}).items()})
                 writer.write(out)
                 counts = labels["status"].value_counts()
                 statuses.update({str(k): int(v) for k, v in counts.items()})
@@ -237,6 +239,12 @@ def _checked(chunks: Iterator[pd.DataFrame], src: Path, sheet: str | None, text_
         raise InputError(f"input file {src} has no header or rows; export the data again")
     io.check_columns(first.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
                                      "time-col": time_col}, src, sheet)
+    repeated = first.attrs.get("repeated_columns", {})
+    for option, name in (("text-col", text_col), ("id-col", id_col), ("customer-col", customer_col),
+                         ("time-col", time_col)):
+        if name is not None and name in repeated.values():
+            raise InputError(f"input file {src} has more than one column named '{name}', so --{option} {name} "
+                             "could mean either; rename one of them in the file and pass the one you mean")
     return itertools.chain([first], chunks)
 
 

@@ -79,7 +79,15 @@ def _report(args) -> None:
 
 
 def _serve(args) -> None:
-    from .service import serve
+    try:
+        import uvicorn  # noqa: F401
+
+        from .service import serve
+    except ModuleNotFoundError as exc:  # fastapi, pydantic or uvicorn: the [service] extra
+        from .errors import InputError
+
+        raise InputError(f"cxtext serve needs the service extra ({exc.name} is not installed): "
+                         "pip install 'cxtext[service]', or from a checkout pip install '.[service]'") from exc
 
     serve(model_path=args.model, host=args.host, port=args.port, workers=args.workers,
           access_log=args.access_log)

@@ -240,7 +240,7 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
 
 def read_table(path: str | os.PathLike, *, encoding: str | None = None, sep: str | None = None,
                sheet: str | None = None) -> pd.DataFrame:
-    """The whole table as text columns (CSV, .xlsx) or Parquet's own types."""
+    """The whole table: CSV as text columns, .xlsx cells as Excel typed them, Parquet with its own types."""
     frames = list(iter_table(path, chunksize=None, encoding=encoding, sep=sep, sheet=sheet))
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
@@ -259,28 +259,48 @@ def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encod
         frame = _read_xlsx(path, sheet)
         step = chunksize or max(len(frame), 1)
         for start in range(0, max(len(frame), 1), step):
-            yield frame.iloc[start:start + step].reset_index(drop=True)
+            chunk = frame.iloc[start:start + step].reset_index(drop=True)
+            chunk.attrs = dict(frame.attrs)
+            yield chunk
 
 
 def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str | None) -> Iterator[pd.DataFrame]:
     fmt = sniff_csv(path, encoding, sep)
     try:
+        header = _csv_header(path, fmt)
         if chunksize is None:
-            yield _clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))))
+            yield _clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))), header)
             return
         with pd.read_csv(path, chunksize=chunksize, **_csv_kwargs(fmt)) as reader:
             while (chunk := _strict(lambda: next(reader, None))) is not None:
-                yield _clean_header(chunk)
+                yield _clean_header(chunk, header)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
             csv.Error) as exc:
         raise _csv_error(path, fmt, exc) from exc
 
 
-def _clean_header(frame: pd.DataFrame) -> pd.DataFrame:
+def _csv_header(path: Path, fmt: CsvFormat) -> list[str]:
+    """The header row as written (pandas renames a repeated name "a" to "a.1")."""
+    with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
+        return next(csv.reader(handle, delimiter=fmt.sep), [])
+
+
+def _clean_header(frame: pd.DataFrame, header: Sequence[object] | None = None) -> pd.DataFrame:
     """Column names without NUL bytes: invisible on a terminal, "\x00id" would be named "id" in every
-    message and could never be typed as --id-col."""
+    message and could never be typed as --id-col. Columns that repeat a name of `header` are listed
+    in frame.attrs["repeated_columns"] (pandas' new name -> the name as written)."""
     if any("\x00" in str(c) for c in frame.columns):
         frame.columns = [str(c).replace("\x00", "") for c in frame.columns]
+    if header is not None and len(header) == len(frame.columns):
+        written = [str(h).replace("\x00", "") for h in header]
+        seen: set[str] = set()
+        repeated = {}
+        for name, column in zip(written, frame.columns):
+            if name in seen and str(column) != name:
+                repeated[str(column)] = name
+            seen.add(name)
+        if repeated:
+            frame.attrs["repeated_columns"] = repeated
     return frame
 
 
@@ -318,15 +338,17 @@ def _nullable_ints(arrow_type):
 
 
 def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """A sheet (the first unless named) as text columns."""
+    """A sheet (the first unless named), each cell as Excel typed it: numbers stay numbers (an NPS column can
+    still be averaged in the output), text stays text ("00123" keeps its zeros), an empty cell is "".
+    """
     import zipfile
 
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = book.sheet_names
             if sheet is None or sheet in names:
-                frame = book.parse(sheet if sheet is not None else 0, dtype=str, keep_default_na=False,
-                                   na_filter=False)
+                frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object,
+                                      keep_default_na=False, na_filter=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(
             f"input file {path} is not a readable .xlsx workbook ({exc}); open it in Excel and save as .xlsx"
@@ -334,7 +356,10 @@ def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
     if sheet is not None and sheet not in names:
         raise InputError(f"input file {path} has no sheet '{sheet}'; its sheets are: {', '.join(names)}")
     frame.columns = [str(c) for c in frame.columns]
-    return frame
+    with pd.ExcelFile(path, engine="openpyxl") as book:
+        header = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, nrows=1,
+                               dtype=object).iloc[0].tolist() if len(frame.columns) else []
+    return _clean_header(frame, header)
 
 
 def count_rows(path: str | os.PathLike) -> int | None:

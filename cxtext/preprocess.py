@@ -8,12 +8,16 @@ raises; `TextPreprocessor` is the same as a stateless scikit-learn step.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Collection, Iterable
 
+import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from cxtext.errors import InputError
@@ -61,6 +65,7 @@ class Prepared:
 
 
 _NOTHING = Prepared("", "", "", NOT_TEXT)
+_EMPTY = Prepared("", "", "", EMPTY)
 
 
 @lru_cache(maxsize=1)
@@ -232,10 +237,18 @@ def _simple_tokens(text: str) -> list[str]:
     return text.split()
 
 
-def _as_text(value: object) -> str | list[Any] | None:
-    """A str, a list of turns, or None for values that are not text."""
+_MISSING = object()
+
+
+def _as_text(value: object) -> object:
+    """A str, a list of turns, _MISSING for an empty cell, or None for values that are not text.
+
+    A number is read as its digits, as a CSV or Excel cell holding it is: "5" is a survey comment too.
+    """
     if isinstance(value, str):
         return value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return _MISSING
     if isinstance(value, (bytes, bytearray, memoryview)):
         try:
             return bytes(value).decode("utf-8")  # UTF-8 bytes are text; anything else is not
@@ -243,18 +256,27 @@ def _as_text(value: object) -> str | list[Any] | None:
             return None
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
         return list(value)
-    return None  # None, NaN, pd.NA, numbers, bools, other objects
+    if isinstance(value, (int, float, Decimal, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        if value != value:  # NaN: how pandas marks an empty cell
+            return _MISSING
+        if not math.isfinite(value):
+            return None
+        return str(int(value)) if value == int(value) and abs(value) < 1e18 else str(value)
+    return None  # bools, dicts, other objects
 
 
 def prepare(value: object, *, stop_words: Collection[str] | None = None) -> Prepared:
     """Prepare one raw value (str, UTF-8 bytes, list of turn dicts, or anything else). Never raises.
 
-    None, NaN, numbers, non-UTF-8 bytes and binary junk give status "not text" and empty strings.
+    A missing value (None, NaN, pd.NA) gives status "empty text", as an empty cell does; non-UTF-8
+    bytes, binary junk, bools and other objects give "not text". Both come with empty strings.
     """
     stop = _stop(stop_words)
     text = _as_text(value)
     if text is None:
         return _NOTHING
+    if text is _MISSING:
+        return _EMPTY
     if isinstance(text, list):
         try:
             text = customer_text(text)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -75,7 +76,7 @@ def test_null_and_huge_texts_in_parquet_get_a_status(tmp_path, model):
                          quiet=True)
     out = pd.read_parquet(tmp_path / "out.parquet")
     assert out["id"].tolist() == ["a", "b", "c"]
-    assert out["status"].tolist()[:2] == ["not text", "truncated"]
+    assert out["status"].tolist()[:2] == ["empty text", "truncated"]  # a null cell, as an empty CSV cell
     assert summary["statuses"]["truncated"] == 1
 
 
@@ -86,6 +87,14 @@ def test_xlsx_in_and_out(tmp_path, model, survey):
     assert out["id"].tolist() == survey["id"].tolist()
     assert out["comment"].tolist()[8] == "=СУММ(A1:A9) норм"
     assert list(out.columns)[-len(LABEL_COLUMNS):] == LABEL_COLUMNS
+
+
+def test_xlsx_numbers_stay_numbers_so_excel_can_average_them(tmp_path, model, survey):
+    io.write_table(survey.assign(score=survey["score"].astype(int)), tmp_path / "in.xlsx")
+    label_file(tmp_path / "in.xlsx", tmp_path / "out.xlsx", text_col="comment", model=model, quiet=True)
+    cells = list(openpyxl.load_workbook(tmp_path / "out.xlsx").active.iter_rows(min_row=2, values_only=True))
+    assert [row[2] for row in cells] == survey["score"].astype(int).tolist()
+    assert [row[0] for row in cells] == survey["id"].tolist()  # "00000" keeps its zeros
 
 
 def _contacts() -> pd.DataFrame:
@@ -262,3 +271,13 @@ def test_a_killed_worker_fails_the_run_cleanly(tmp_path, model):
         label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", jobs=2, chunk_size=5,
                    model=_KillsItsWorker(model, TEXTS[7]), quiet=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_a_repeated_column_name_is_reported_and_refused_where_it_is_ambiguous(tmp_path, model):
+    (tmp_path / "in.csv").write_text("id,comment,comment\n1,Долго ждал,старый\n2,Спасибо,\n", encoding="utf-8")
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="id", model=model, quiet=True)
+    assert summary["renamed_columns"] == {"comment (column 3)": "comment.1"}
+    assert io.read_table(tmp_path / "out.csv").columns[:3].tolist() == ["id", "comment", "comment.1"]
+    with pytest.raises(InputError, match="more than one column named 'comment'"):
+        label_file(tmp_path / "in.csv", tmp_path / "out2.csv", text_col="comment", model=model, quiet=True)
+    assert not (tmp_path / "out2.csv").exists()

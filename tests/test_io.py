@@ -52,14 +52,16 @@ def test_parquet_streams_in_chunks_and_keeps_its_types(tmp_path):
     assert io.count_rows(tmp_path / "in.parquet") == 3
 
 
-def test_xlsx_reads_every_column_as_text(tmp_path):
+def test_xlsx_cells_keep_the_type_excel_gave_them(tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["id", "text", "score"])
     sheet.append(["00123", "Спасибо", 10])
+    sheet.append(["00124", None, 7.5])
     book.save(tmp_path / "in.xlsx")
     frame = io.read_table(tmp_path / "in.xlsx")
-    assert frame.to_dict("records") == [{"id": "00123", "text": "Спасибо", "score": "10"}]
+    assert frame.to_dict("records") == [{"id": "00123", "text": "Спасибо", "score": 10},
+                                        {"id": "00124", "text": "", "score": 7.5}]
 
 
 @pytest.mark.parametrize("name, content, expected", [

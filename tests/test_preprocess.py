@@ -74,9 +74,19 @@ def test_tokenize_keeps_placeholders_emoji_and_hyphens():
     assert tokenize("какой-то <num> emo_sad, wi-fi.") == ["какой-то", "<num>", "emo_sad", ",", "wi-fi", "."]
 
 
-@pytest.mark.parametrize("value", [None, 3, 2.5, float("nan"), np.nan, pd.NA, True, Decimal("1"), b"\xff\xfe", [1], {}, object()])
+@pytest.mark.parametrize("value", [True, b"\xff\xfe", [1], {}, object(), float("inf")])
 def test_prepare_not_text(value):
     assert prepare(value) == Prepared("", "", "", "not text")
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), np.nan, pd.NA, pd.NaT])
+def test_a_missing_value_is_an_empty_text_as_an_empty_csv_cell_is(value):
+    assert prepare(value) == Prepared("", "", "", "empty text")
+
+
+@pytest.mark.parametrize("value, digits", [(3, "3"), (5.0, "5"), (2.5, "2.5"), (Decimal("10"), "10"), (np.int64(7), "7")])
+def test_a_number_reads_as_its_digits_as_in_a_csv_cell(value, digits):
+    assert prepare(value) == prepare(digits) and prepare(value).status == "ok"
 
 
 def test_prepare_binary_junk_is_not_text():
@@ -160,7 +170,7 @@ LABELS = ["app", "app", "thanks", "thanks", "network", "network"]
 def test_transform_gives_one_string_per_value():
     values = [TEXTS[0], None, float("nan"), 7, b"\xff", "", "нет связи"]
     got = TextPreprocessor().fit_transform(values)
-    assert got == ["не_работать приложение ошибка вход", "", "", "", "", "", "нет_связь"]
+    assert got == ["не_работать приложение ошибка вход", "", "", "<num>", "", "", "нет_связь"]  # 7 reads as "7"
     assert TextPreprocessor(output="text").transform(["НЕТ связи!!!"]) == ["нет связи!"]
     assert TextPreprocessor(output="masked").transform(["тел 89123456789"]) == ["тел <PHONE>"]
 

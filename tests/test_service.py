@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pandas as pd
 import pytest
@@ -47,7 +48,7 @@ def test_classify_returns_one_label_per_item_in_order(client):
     assert [i["id"] for i in items] == ["T-1", "T-2", "3", "T-4", "T-5", "T-6"]
     assert set(items[0]) == {"id", *LABEL_COLUMNS}
     assert "reachability" in items[0]["topics"] and isinstance(items[0]["topic_names"], list)
-    assert items[3]["status"] == "empty text" and items[4]["status"] in ("empty text", "not text")
+    assert items[3]["status"] == "empty text" and items[4]["status"] == "empty text"
     assert items[0]["status"] == "ok" and 0 < items[0]["confidence"] <= 1
 
 
@@ -327,3 +328,21 @@ def test_an_internal_error_is_a_500_that_leaks_no_text_and_the_service_goes_on(m
         assert _classify(client, TICKETS[:1]).status_code == 200
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "classify failed" in logged and "916" not in logged and "сломай" not in logged
+
+
+def test_an_item_with_neither_text_nor_turns_gets_422_naming_it(client):
+    response = client.post("/v1/classify", json={"items": [{"id": "a", "text": "ок"}, {"id": "b"}]})
+    assert response.status_code == 422
+    assert "items[1]" in response.json()["message"] and "text" in response.json()["message"]
+    # an explicit null is a ticket without text, answered row by row
+    response = client.post("/v1/classify", json={"items": [{"id": "b", "text": None}]})
+    assert response.status_code == 200 and response.json()["items"][0]["status"] == "empty text"
+
+
+def test_serve_without_the_service_extra_says_what_to_install(monkeypatch, capsys):
+    from cxtext.cli import main
+
+    monkeypatch.delitem(sys.modules, "cxtext.service", raising=False)
+    monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
+    assert main(["serve"]) == 2
+    assert "pip install 'cxtext[service]'" in capsys.readouterr().err
