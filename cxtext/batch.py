@@ -219,6 +219,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     summary.update({k: v for k, v in writer.info.items() if k not in summary and k != "rows"})
     if renamed:
         summary["renamed_columns"] = renamed
+    if history is not None and history.unread_:
+        # rows left out of the history still get repeats from their text; say how many, and why
+        summary["rows_without_history"] = dict(history.unread_)
     if failed_ids:
         summary["failed_ids"] = failed_ids
     return summary

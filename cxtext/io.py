@@ -49,6 +49,7 @@ class CsvFormat:
     encoding: str
     sep: str
     errors: str = "strict"  # "replace": UTF-8 but for a few broken bytes; their rows read "\ufffd" and are marked
+    given: frozenset = frozenset()  # "encoding", "sep": what the caller gave rather than detection found
 
 
 def _kind(path: Path, role: str) -> str:
@@ -119,6 +120,13 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
             and _RUSSIAN.search(sample.decode("utf-8", errors="replace")):
         raise InputError(f"input file {path} is UTF-8 text with Russian letters; read as {encoding} it would be "
                          "gibberish: leave the encoding to detection (drop --input-encoding / encoding=)")
+    given = frozenset(k for k, v in (("encoding", encoding), ("sep", sep)) if v is not None)
+    if encoding is not None and not (_decodes(sample, encoding) and _looks_like_text(
+            sample.decode(encoding, errors="replace"))):
+        found = _detected_encoding(sample)
+        raise InputError(f"input file {path} does not read as {encoding} text, the encoding you gave"
+                         + (f"; it reads as {found}: drop --input-encoding (encoding=) and it is detected"
+                            if found else "; nor as UTF-8 or cp1251: check that it is the CSV export you meant"))
     if encoding is None:
         if sample.startswith(codecs.BOM_UTF8):
             encoding = "utf-8-sig"
@@ -130,14 +138,21 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
             encoding = "cp1251"
         else:
             raise InputError(
-                f"input file {path} is neither UTF-8 nor cp1251 text (undecodable bytes); "
-                "save it as 'CSV UTF-8' or give its encoding (encoding='cp1251'; on the command line "
-                "--input-encoding cp1251)"
+                f"input file {path} reads neither as UTF-8 nor as cp1251 text: check that it is the CSV export "
+                "you meant; if it is text in another encoding, save it as 'CSV UTF-8' or give that encoding "
+                "(encoding=...; on the command line --input-encoding ...)"
             )
     text = sample.decode(encoding, errors="replace")
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
-    return CsvFormat(encoding=encoding, sep=sep or _sniff_sep(text), errors=errors)
+    return CsvFormat(encoding=encoding, sep=sep or _sniff_sep(text), errors=errors, given=given)
+
+
+def _detected_encoding(sample: bytes) -> str | None:
+    """What detection would read `sample` as: "UTF-8", "cp1251" or None."""
+    if _decodes(sample, "utf-8"):
+        return "UTF-8"
+    return "cp1251" if _looks_like_text(sample.decode("cp1251", errors="replace")) else None
 
 
 def checked_encoding(encoding: str | None, *, output: bool = False) -> str | None:
@@ -220,6 +235,10 @@ def _csv_kwargs(fmt: CsvFormat) -> dict:
 def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     if isinstance(exc, UnicodeDecodeError):
         other = "cp1251" if fmt.encoding.startswith("utf") else "utf-8"
+        if "encoding" in fmt.given:
+            return InputError(f"input file {path} is not valid {fmt.encoding}, the encoding you gave, further down "
+                              f"({exc.reason} at byte {exc.start} of a block): drop --input-encoding (encoding=) "
+                              "to let it be detected, or re-save the file in one encoding")
         return InputError(
             f"input file {path} is not valid {fmt.encoding} further down ({exc.reason} at byte "
             f"{exc.start} of a block); the file mixes encodings: re-save it in one encoding "
@@ -230,6 +249,12 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     sep = {"\t": "tab"}.get(fmt.sep, fmt.sep)
     other = "," if fmt.sep == ";" else ";"
     detail = "a row has more fields than the header" if isinstance(exc, pd.errors.ParserWarning) else str(exc).strip()
+    if "sep" in fmt.given:
+        return InputError(
+            f"input file {path} could not be read as CSV with '{sep}', the delimiter you gave: {detail}. "
+            "Drop --input-sep (sep=) to let it be detected; if it is right, a text cell holds it or a line "
+            "break without quotes: export with quoting, or save as .xlsx"
+        )
     return InputError(
         f"input file {path} could not be read as CSV with delimiter '{sep}': {detail}. "
         "Usually a text cell holds the delimiter or a line break without quotes: export with quoting, "

@@ -126,6 +126,11 @@ def _required(items: list) -> list[frozenset[str]]:
 _DAY_FIRST = re.compile(r"\s*\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")  # "01.06.2024": the day comes first in Russia
 
 
+def _blank(value) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)) or \
+        (isinstance(value, str) and not value.strip())
+
+
 def _to_time(value) -> datetime | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return None
@@ -154,6 +159,7 @@ class RepeatHistory:
 
     window_days: int = 30
     contacts_: dict = field(default_factory=dict)
+    unread_: dict = field(default_factory=dict)  # why rows were left out of the history -> how many
 
     def mark(self, customer_ids: Sequence, times: Sequence, topics: Sequence[Iterable[str]]) -> list[bool]:
         """Record the contacts and return, per contact, whether it repeats an earlier one."""
@@ -162,7 +168,11 @@ class RepeatHistory:
         for i, (customer, time) in enumerate(zip(customer_ids, times)):
             stamp = _to_time(time)
             ok = customer is not None and not (pd.api.types.is_scalar(customer) and pd.isna(customer))
-            rows.append((i, str(customer) if ok and str(customer).strip() else None, stamp))
+            customer = str(customer) if ok and str(customer).strip() else None
+            if customer is None or stamp is None:
+                why = "no customer id" if customer is None else ("no time" if _blank(time) else "time not readable")
+                self.unread_[why] = self.unread_.get(why, 0) + 1
+            rows.append((i, customer, stamp))
         out = [False] * len(rows)
         # within a batch, older contacts first, so an earlier ticket counts for a later one
         order = sorted((r for r in rows if r[1] is not None and r[2] is not None), key=lambda r: r[2])

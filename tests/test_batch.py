@@ -281,3 +281,13 @@ def test_a_repeated_column_name_is_reported_and_refused_where_it_is_ambiguous(tm
     with pytest.raises(InputError, match="more than one column named 'comment'"):
         label_file(tmp_path / "in.csv", tmp_path / "out2.csv", text_col="comment", model=model, quiet=True)
     assert not (tmp_path / "out2.csv").exists()
+
+
+def test_rows_left_out_of_the_repeat_history_are_counted_with_the_reason(tmp_path, model):
+    frame = pd.DataFrame({"cust": ["c1", "c1", "", "c2"], "when": ["2024-03-01", "вчера", "2024-03-02", ""],
+                          "text": ["не дозвониться до оператора"] * 4})
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", customer_col="cust",
+                         time_col="when", model=model, quiet=True)
+    assert summary["rows"] == 4
+    assert summary["rows_without_history"] == {"time not readable": 1, "no customer id": 1, "no time": 1}

@@ -76,7 +76,7 @@ def test_xlsx_cells_keep_the_type_excel_gave_them(tmp_path):
     # Russian words with hardly any ASCII between them: too few NULs to tell, but 0x04 beside each letter
     ("utf16_russian_le.csv", ("отзыв\n" + "приложениезависаетпостоянно\n" * 40).encode("utf-16-le"), "UTF-16"),
     ("utf16_russian_be.csv", ("отзыв\n" + "приложениезависаетпостоянно\n" * 40).encode("utf-16-be"), "UTF-16"),
-    ("junk.csv", bytes(range(1, 32)) * 50 + bytes(range(128, 256)) * 5, "neither UTF-8 nor cp1251"),
+    ("junk.csv", bytes(range(1, 32)) * 50 + bytes(range(128, 256)) * 5, "neither as UTF-8 nor as cp1251"),
     ("broken.xlsx", b"not a workbook", "not a readable .xlsx"),
     ("broken.parquet", b"not parquet", "not a readable Parquet"),
 ])
@@ -194,5 +194,19 @@ def test_a_csv_that_cannot_be_read_is_told_to_try_another_delimiter_than_the_one
     path = tmp_path / "broken.csv"
     path.write_text("id;text\n1;привет\n2;текст; с точкой с запятой; без кавычек\n", encoding="utf-8")
     with pytest.raises(InputError, match="delimiter ';'.*--input-sep ','") as err:
-        io.read_table(path, sep=";")
+        io.read_table(path)
     assert "--input-sep ';'" not in str(err.value)  # the delimiter that failed is not offered again
+    with pytest.raises(InputError, match="with ';', the delimiter you gave.*without quotes"):
+        io.read_table(path, sep=";")
+
+
+def test_an_encoding_given_that_does_not_fit_says_so_rather_than_blaming_the_file(tmp_path):
+    path = tmp_path / "cp.csv"
+    path.write_bytes("id;text\n1;Долго ждал оператора\n".encode("cp1251"))
+    with pytest.raises(InputError, match="does not read as utf-8 text, the encoding you gave; it reads as cp1251: "
+                                         "drop --input-encoding") as err:
+        io.read_table(path, encoding="utf-8")
+    assert "mixes" not in str(err.value)
+    (tmp_path / "junk.csv").write_bytes(bytes(range(1, 32)) * 50 + bytes(range(128, 256)) * 5)
+    with pytest.raises(InputError, match="does not read as cp1251 text.*nor as UTF-8 or cp1251: check that it is"):
+        io.read_table(tmp_path / "junk.csv", encoding="cp1251")
