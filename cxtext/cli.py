@@ -75,6 +75,8 @@ def _report(args) -> None:
     summary = make_report(read_table(args.labelled), args.output, score_col=args.score_col,
                           scale=args.scale, text_col=args.text_col, period_col=args.period_col,
                           segment_col=args.segment_col, volume=volume)
+    for warning in summary["warnings"]:
+        print(f"cxtext: warning: {warning}", file=sys.stderr)
     print(json.dumps(summary, ensure_ascii=False, default=str))
 
 

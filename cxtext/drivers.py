@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .scores import (MIN_N, RELIABLE_N, Z95, answer_values, as_bool, clean_scores, get_scale, period_of,
-                     score, topic_lists, topic_matrix)
+from .scores import (MIN_N, RELIABLE_N, Z95, answer_values, as_bool, clean_periods, clean_scores, get_scale,
+                     score, smoothed_interval, topic_lists, topic_matrix, value_bounds)
 
 from .mask import mask_text as _mask_text
 
@@ -93,35 +93,37 @@ def _prepare(frame: pd.DataFrame, score_col: str, scale, topics_col: str, genera
     return y, X, general, valid
 
 
-def _topic_table(y: np.ndarray, X: pd.DataFrame, kind: str, interval: str, n_boot: int,
+def _topic_table(y: np.ndarray, X: pd.DataFrame, bounds: tuple[float, float], interval: str, n_boot: int,
                  seed: int) -> pd.DataFrame:
-    """The per-topic rows for one base of answers (no names, no attribution)."""
+    """The per-topic rows for one base of answers (no names, no attribution).
+
+    Intervals and the z-test use `smoothed_interval` (Agresti-Caffo style), so a small or uniform group
+    (12 answers, all detractors) keeps an honest standard error instead of 0 and a p-value of 1e-72.
+    """
     N = len(y)
     M = X.to_numpy(dtype=float)
-    n_t = M.sum(0)
+    n_t, n_r = M.sum(0), N - M.sum(0)
+    sum_t, sq_t = M.T @ y, M.T @ (y * y)
     overall = float(y.mean()) if N else math.nan
-    sum_t = M.T @ y
     with np.errstate(invalid="ignore", divide="ignore"):
         score_t = sum_t / n_t
-        score_r = (y.sum() - sum_t) / (N - n_t)
-        ddof = 0 if kind == "nps" else 1  # the standard NPS variance is p_P + p_D - (p_P - p_D)^2
-        sq_t = M.T @ (y * y)
-        var_t = np.maximum(sq_t - n_t * score_t**2, 0) / np.maximum(n_t - ddof, 1)
-        var_r = np.maximum((y @ y - sq_t) - (N - n_t) * score_r**2, 0) / np.maximum(N - n_t - ddof, 1)
-        se_t = np.sqrt(var_t / n_t)
-        se_diff = np.sqrt(var_t / n_t + var_r / (N - n_t))
+        score_r = (y.sum() - sum_t) / n_r
+        centre_t, se_t, low_t, high_t = smoothed_interval(sum_t, sq_t, n_t, bounds)
+        centre_r, se_r, _, _ = smoothed_interval(y.sum() - sum_t, y @ y - sq_t, n_r, bounds)
+        se_diff = np.hypot(se_t, se_r)
         share = n_t / N
         impact = overall - score_r
-        z = (score_t - score_r) / se_diff
+        diff = centre_t - centre_r
+        z = diff / se_diff
     p = np.array([math.erfc(abs(v) / math.sqrt(2)) if np.isfinite(v) else math.nan for v in z])
-    if interval == "bootstrap" and N:
-        low, high = _bootstrap_impact(y, M, n_boot, seed)
-    else:  # delta method, share taken as fixed
-        half = Z95 * share * se_diff
-        low, high = impact - half, impact + half
+    # delta method with the share fixed, on the same smoothed scores as the test: 0 is outside iff p < 0.05
+    low, high = share * (diff - Z95 * se_diff), share * (diff + Z95 * se_diff)
+    if interval == "bootstrap" and N:  # never narrower than the analytic interval: resampling 3 equal answers
+        boot_low, boot_high = _bootstrap_impact(y, M, n_boot, seed)  # cannot show how little they say
+        low, high = np.fmin(low, boot_low), np.fmax(high, boot_high)
     return pd.DataFrame({
         "topic": list(X.columns), "n": n_t.astype(int), "share": share, "score": score_t,
-        "score_se": se_t, "score_low": score_t - Z95 * se_t, "score_high": score_t + Z95 * se_t,
+        "score_se": se_t, "score_low": low_t, "score_high": high_t,
         "score_without": score_r, "impact": impact, "impact_low": low, "impact_high": high,
         "gap": overall - score_t, "p_value": p,
     })
@@ -152,7 +154,8 @@ def drivers(frame: pd.DataFrame, score_col: str, scale: str = "nps", topics_col:
     impact = overall - score without the topic (negative: the topic pulls the score down);
     gap = overall - topic score; impact_adjusted = OLS coefficient * share (co-mentions controlled);
     shapley_r2 = the topic's Shapley share of the R^2 of score ~ topic indicators (sums to attrs['r2']);
-    p_adjusted = Benjamini-Hochberg across topics; low_n: n < 300; greyed: n < 30.
+    p_adjusted = Benjamini-Hochberg across topics; low_n: n < 300; greyed: n < 30, too few answers to draw
+    conclusions from, so never `significant` whatever its p-value.
     With `segment_col`, the table is repeated per segment after the all-answers block ('segment' column).
     `table.attrs` holds overall (Estimate dict), n, general_n, general_share, r2 and a Russian note.
     """
@@ -172,12 +175,12 @@ def drivers(frame: pd.DataFrame, score_col: str, scale: str = "nps", topics_col:
         return out
     sc = get_scale(scale)
     y, X, general, valid = _prepare(frame, score_col, sc, topics_col, general_col, tax.topic_ids)
-    table = _topic_table(y, X, sc.kind, interval, n_boot, seed)
+    table = _topic_table(y, X, value_bounds(sc), interval, n_boot, seed)
     table.insert(1, "topic_name", [tax.topic_name(t) for t in table["topic"]])
     table["p_adjusted"] = benjamini_hochberg(table["p_value"])
-    table["significant"] = table["p_adjusted"] < 0.05
     table["low_n"] = table["n"] < RELIABLE_N
     table["greyed"] = table["n"] < MIN_N
+    table["significant"] = (table["p_adjusted"] < 0.05) & ~table["greyed"]
     r2 = _attribute(table, X, y)
     overall = score(clean_scores(frame[score_col], sc)[0], sc)
     note = "" if len(table) else (
@@ -211,22 +214,20 @@ def _attribute(table: pd.DataFrame, X: pd.DataFrame, y: np.ndarray) -> float:
 def trends(frame: pd.DataFrame, score_col: str, scale: str = "nps", date_col: str = "date",
            topics_col: str = "topics", *, freq: str = "M", general_col: str | None = "is_general",
            taxonomy=None) -> pd.DataFrame:
-    """The driver table per period (month by default) plus an '__all__' row per period, analytic intervals."""
+    """The driver table per period (month by default) plus an '__all__' row per period, analytic intervals.
+
+    Rows without a readable date are left out (see `scores.clean_periods`, which counts them).
+    """
     tax = taxonomy or _taxonomy()
     if date_col not in frame.columns:
         raise InputError(f"period column '{date_col}' not found; columns are: {', '.join(frame.columns)}")
     sc = get_scale(scale)
-    periods = period_of(frame[date_col], freq)
+    periods, _ = clean_periods(frame[date_col], freq)
     rows = []
-    for period in sorted(periods.dropna().unique()):
-        sub = frame.loc[(periods == period).to_numpy()]
+    for period, sub in frame.groupby(periods.to_numpy(), sort=True):  # NA periods are dropped
         y, X, _, _ = _prepare(sub, score_col, sc, topics_col, general_col, tax.topic_ids)
-        est = score(clean_scores(sub[score_col], sc)[0], sc)
-        block = [pd.DataFrame([{"topic": ALL, "n": len(y), "share": 1.0, "score": est.value,
-                                "score_se": est.se, "score_low": est.low, "score_high": est.high}])]
-        if len(X.columns):
-            block.append(_topic_table(y, X, sc.kind, "analytic", 0, 0))
-        rows.append(pd.concat(block, ignore_index=True).assign(period=period))
+        X.insert(0, ALL, 1)  # the all-answers row is a "topic" every answer mentions
+        rows.append(_topic_table(y, X, value_bounds(sc), "analytic", 0, 0).assign(period=period))
     if not rows:
         return pd.DataFrame(columns=["period", "topic", "topic_name", "n", "share", "score"])
     out = pd.concat(rows, ignore_index=True)

@@ -23,6 +23,8 @@ BACK_OFFICE_PRICE = 330.0  # RUB per contact that went on to the back office
 
 # Reasons an answer is left out of a score, in the words of the data-quality table.
 MISSING, NOT_NUMBER, OFF_SCALE = "пропуск оценки", "оценка не число", "оценка вне шкалы"
+# Reasons a row is left out of the trends only (it still counts in every other figure).
+NO_DATE, BAD_DATE = "пропуск даты (нет в динамике)", "дата не распознана (нет в динамике)"
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,27 @@ def clean_scores(values: pd.Series, scale: str | Scale = "nps") -> tuple[pd.Seri
     num = pd.to_numeric(text.where(~missing), errors="coerce")
     not_number = ~missing & num.isna()
     off = ~missing & ~not_number & ((num < sc.low) | (num > sc.high))
+    quality = _quality(raw, ((MISSING, missing), (NOT_NUMBER, not_number), (OFF_SCALE, off)))
+    return num.where(~off).astype(float), quality
+
+
+def _quality(raw: pd.Series, reasons) -> pd.DataFrame:
+    """The data-quality table: one row per (reason, mask) that holds any row, with example values."""
     rows = []
-    for reason, mask in ((MISSING, missing), (NOT_NUMBER, not_number), (OFF_SCALE, off)):
+    for reason, mask in reasons:
         n = int(mask.sum())
         if n:
             examples = ", ".join(dict.fromkeys(str(v) for v in raw[mask].tolist()[:50]))
             rows.append({"reason": reason, "n": n, "share": n / max(len(raw), 1), "examples": examples[:120]})
-    quality = pd.DataFrame(rows, columns=["reason", "n", "share", "examples"])
-    return num.where(~off).astype(float), quality
+    return pd.DataFrame(rows, columns=["reason", "n", "share", "examples"])
+
+
+def suggest_scale(values: pd.Series) -> str | None:
+    """The narrowest named scale holding 95% of the numeric answers (0-10 answers and a stray 11 -> 'nps')."""
+    text = pd.Series(values).astype("string").str.strip().str.replace(",", ".", regex=False)
+    num = pd.to_numeric(text, errors="coerce").dropna()
+    fits = [sc for sc in SCALES.values() if len(num) and num.between(sc.low, sc.high).mean() >= 0.95]
+    return min(fits, key=lambda sc: sc.high - sc.low).name if fits else None
 
 
 def answer_values(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> np.ndarray:
@@ -121,6 +136,32 @@ def answer_values(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") ->
 def _estimate(value: float, se: float, n: int, bounds: tuple[float, float]) -> Estimate:
     lo, hi = value - Z95 * se, value + Z95 * se
     return Estimate(float(value), float(se), float(max(lo, bounds[0])), float(min(hi, bounds[1])), int(n))
+
+
+def value_bounds(scale: str | Scale) -> tuple[float, float]:
+    """The range of the per-answer values of `answer_values`: -100..100 for NPS, the scale's bounds otherwise."""
+    sc = get_scale(scale)
+    return (-100.0, 100.0) if sc.kind == "nps" else (float(sc.low), float(sc.high))
+
+
+def smoothed_interval(total, total_sq, n, bounds: tuple[float, float]):
+    """Centre, standard error and 95% interval of a mean of bounded answers, given their sum, sum of squares, n.
+
+    Agresti-Coull generalised to a bounded scale: z^2/2 answers are added at each end of the scale before
+    the mean and variance are taken (for a 0/1 share this is exactly Agresti-Coull). Three answers of 0 on
+    NPS would otherwise give a standard error of 0 and an interval of -100..-100; the interval is kept within
+    the scale. Arrays work element-wise; n = 0 gives NaN.
+    """
+    k = Z95**2 / 2
+    lo, hi = bounds
+    n = np.asarray(n, dtype=float)
+    n_adj = n + 2 * k
+    centre = (np.asarray(total, dtype=float) + k * (lo + hi)) / n_adj
+    var = np.maximum((np.asarray(total_sq, dtype=float) + k * (lo * lo + hi * hi)) / n_adj - centre**2, 0)
+    se = np.sqrt(var / n_adj)
+    empty = n <= 0
+    centre, se = np.where(empty, np.nan, centre), np.where(empty, np.nan, se)
+    return centre, se, np.clip(centre - Z95 * se, lo, hi), np.clip(centre + Z95 * se, lo, hi)
 
 
 def nps(scores: pd.Series | np.ndarray) -> Estimate:
@@ -230,15 +271,56 @@ def contact_cost(labelled: pd.DataFrame, price: float = PRICE, back_office_price
     return pd.Series(price, index=labelled.index, dtype=float)
 
 
+# "05.02.2026" is 5 February in a Russian export, not May 2; an ISO "2026-02-05" must not be read day first
+_DAY_FIRST = r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}"
+# the zone after a time: "2024-05-31T23:30:00+03:00", "... 10:00Z", "... 10:00:00.5 +0300"
+_ZONE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Timestamps from a date column, NaT where unreadable; '05.02.2026' is read day first.
+
+    A time's zone is dropped, keeping the date and time as written ("2024-05-31T23:30:00+03:00" is in
+    May), so a column mixing '2024-05-01' and '2024-05-03T10:00:00+03:00' is read whole.
+    """
+    text = pd.Series(values).astype("string").str.strip()
+    day_first = text.str.match(_DAY_FIRST).fillna(False).astype(bool)
+    dates = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for mask, dayfirst in ((day_first, True), (~day_first, False)):
+        if mask.any():
+            dates[mask] = _to_datetime(text[mask], dayfirst)
+    return dates
+
+
+def _to_datetime(text: pd.Series, dayfirst: bool) -> pd.Series:
+    try:
+        dates = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst, format="mixed")
+    except ValueError:  # pandas refuses a column whose zones differ (or that has none in places): drop them
+        dates = pd.to_datetime(text.str.replace(_ZONE, r"\1", regex=True), errors="coerce", dayfirst=dayfirst,
+                               format="mixed")
+    return dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+
+
+def clean_periods(values: pd.Series, freq: str = "M") -> tuple[pd.Series, pd.DataFrame]:
+    """Period labels ('2026-03' for months; NA where a row has none) and a data-quality table.
+
+    A column whose filled values are mostly dates is read as dates: a value that is not a date ('вчера')
+    gets no period and is counted. Otherwise the values are period labels as given ('Q1').
+    """
+    raw = pd.Series(values)
+    text = raw.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    dates = parse_dates(raw)
+    if dates.notna().sum() > (~missing).sum() / 2:
+        periods, unreadable = dates.dt.to_period(freq).astype("string"), ~missing & dates.isna()
+    else:
+        periods, unreadable = text.mask(missing), pd.Series(False, index=raw.index)
+    return periods, _quality(raw, ((NO_DATE, missing), (BAD_DATE, unreadable)))
+
+
 def period_of(values: pd.Series, freq: str = "M") -> pd.Series:
     """Period labels ('2026-03' for months) from dates; values that are not dates are kept as text."""
-    raw = pd.Series(values)
-    # "05.02.2026" is 5 February in a Russian export, not May 2
-    russian = raw.astype("string").str.match(r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4}").mean() > 0.5
-    dates = pd.to_datetime(raw, errors="coerce", dayfirst=bool(russian), format="mixed")
-    if dates.notna().mean() >= 0.8:
-        return dates.dt.to_period(freq).astype("string")
-    return pd.Series(values).astype("string")
+    return clean_periods(values, freq)[0]
 
 
 def _default_taxonomy():

@@ -161,3 +161,47 @@ def test_examples_are_the_most_confident_distinct_comments_per_topic():
     reach = got[got["topic"] == "reachability"]
     assert list(reach["text"]) == ["висел на линии час", "не дозвониться"]
     assert got[got["topic"] == "__general__"]["text"].tolist() == ["всё хорошо"]
+
+
+def test_three_equal_answers_are_not_significant_and_keep_an_honest_interval():
+    frame = pd.DataFrame({"topics": ["delivery"] * 3 + ["speed"] * 27, "is_general": False,
+                          "score": [0, 0, 0] + [10, 9, 5, 8, 10, 0, 7, 9, 10] * 3})
+    delivery = drivers(frame, "score", "nps").set_index("topic").loc["delivery"]
+    assert delivery["score"] == -100 and delivery["greyed"]
+    assert not delivery["significant"]
+    assert delivery["score_low"] == -100 and delivery["score_high"] > -50  # 3 answers say little
+    assert delivery["p_value"] > 1e-3
+
+
+def test_twelve_detractors_among_300_answers_are_significant_but_not_at_1e_72():
+    # 12 of 12 detractors where 40% of the rest are: chance alone gives that about 0.4^12 = 2e-5 of the time
+    frame = survey([(0, "delivery", 12), (2, "speed", 115), (7, "speed", 60), (10, "speed", 113)])
+    delivery = drivers(frame, "score", "nps", interval="analytic").set_index("topic").loc["delivery"]
+    assert 1e-8 < delivery["p_value"] < 1e-3
+    assert delivery["impact_low"] < delivery["impact"] < delivery["impact_high"] < 0
+
+
+@pytest.mark.parametrize("col, scale, low, high", [("score", "nps", -100, 100), ("csi", "csi", 1, 5)])
+def test_score_intervals_of_small_groups_stay_on_the_scale(col, scale, low, high):
+    # 6 answers about payments in a month, NPS 66.7: a plain normal interval reaches 126
+    frame = pd.DataFrame({"date": "2024-01-15", "score": [10, 10, 10, 10, 9, 0, 3, 5, 8, 7],
+                          "csi": [5, 5, 5, 5, 5, 1, 2, 3, 4, 4], "topics": ["payments"] * 6 + ["speed"] * 4})
+    for table in (trends(frame, col, scale, "date"), drivers(frame, col, scale, interval="analytic")):
+        assert (table["score_low"] >= low).all() and (table["score_high"] <= high).all()
+        assert (table["score_low"] < table["score_high"]).all()
+
+
+def test_rows_without_a_readable_date_are_left_out_of_the_trends_only():
+    frame = pd.DataFrame({"date": ["22.01.2024", "24.02.2024", "10.04.2024", "23.04.2024", "03.04.2024",
+                                   "14.05.2024", "07.01.2024", "вчера"],
+                          "score": [0, 2, 9, 4, 8, 5, 5, 10], "topics": "speed"})
+    table = trends(frame, "score", "nps", "date")
+    assert sorted(table["period"].unique()) == ["2024-01", "2024-02", "2024-04", "2024-05"]
+    assert table.loc[table["topic"] == "__all__", "n"].sum() == 7
+
+
+def test_trends_read_dates_with_and_without_a_time_zone():
+    frame = pd.DataFrame({"date": ["2024-05-01", "2024-05-03T10:00:00+03:00", "2024-06-01"],
+                          "score": [2, 10, 5], "topics": ["reachability", "", "app_website"]})
+    table = trends(frame, "score", "nps", "date")
+    assert table.loc[table["topic"] == "__all__", "n"].tolist() == [2, 1]

@@ -173,3 +173,38 @@ def test_the_bundled_sample_survey_is_the_generator_output():
     assert frame["text"].nunique() > 0.85 * len(frame)
     rebuilt = _generator().build()[["id", "date", "segment", "score", "text"]].astype(str)
     pd.testing.assert_frame_equal(rebuilt, frame, check_dtype=False)
+
+
+def test_a_report_with_mixed_time_zones_and_an_unreadable_date_is_made(tmp_path):
+    frame = pd.DataFrame({"date": ["2024-05-01", "2024-05-03T10:00:00+03:00", "вчера", "2024-06-01", "02.06.2024"],
+                          "score": [2, 10, 9, 5, 8], "text": ["не дозвониться", "спасибо", "удобно", "виснет", "ок"],
+                          "topics": ["reachability", "", "app_website", "app_website", "speed"],
+                          "is_general": [False, True, False, False, False]})
+    summary = make_report(frame, [tmp_path / "d.xlsx", tmp_path / "d.html"], score_col="score", scale="nps",
+                          period_col="date")
+    assert summary["n"] == 5 and summary["excluded"] == 0  # the undated row counts everywhere but the trends
+    assert any("date" in w and "вчера" in w for w in summary["warnings"])
+    wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    assert [r[:2] for r in wb["Качество данных"].iter_rows(min_row=2, values_only=True)] == [
+        ("дата не распознана (нет в динамике)", 1)]
+    assert sorted({r[0] for r in wb["Динамика"].iter_rows(min_row=2, values_only=True)}) == ["2024-05", "2024-06"]
+    assert "дата не распознана" in (tmp_path / "d.html").read_text("utf-8")
+
+
+def test_0_to_10_answers_read_as_csat_are_counted_and_the_cli_suggests_nps(tmp_path, capsys):
+    from cxtext.cli import main
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"score": rng.integers(0, 11, 300), "text": "ок",
+                          "topics": rng.choice(["speed", "delivery", "app_website"], 300)})
+    off = int((frame["score"] > 5).sum() + (frame["score"] < 1).sum())
+    frame.to_csv(tmp_path / "l.csv", index=False)
+    assert main(["report", str(tmp_path / "l.csv"), "-o", str(tmp_path / "c.xlsx"), "--score-col", "score",
+                 "--scale", "csat"]) == 0
+    err = capsys.readouterr().err
+    assert f"{off} of 300" in err and "csat" in err and "--scale nps" in err
+    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    assert ("оценка вне шкалы", off) in [r[:2] for r in wb["Качество данных"].iter_rows(values_only=True)]
+    summary = dict(r[:2] for r in wb["Сводка"].iter_rows(values_only=True) if r[0])
+    assert summary["Поднимают оценку"] == summary["Тянут оценку вниз"] == "—"  # no conclusions off a wrong scale
+    assert any("--scale nps" in str(r[0]) for r in wb["Сводка"].iter_rows(values_only=True))

@@ -134,9 +134,34 @@ def test_topic_matrix_reads_strings_lists_and_nan():
 @pytest.mark.parametrize("values, expected", [
     (["05.02.2026", "31.01.2026 10:00"], ["2026-02", "2026-01"]),  # Russian day-first exports
     (["2026-02-05", "2026-03-01"], ["2026-02", "2026-03"]),
+    (["05.02.2026", "31.01.2026", "2026-03-04"], ["2026-02", "2026-01", "2026-03"]),  # ISO is never day first
+    (["2024-05-01", "2024-06-01T01:00:00+03:00"], ["2024-05", "2024-06"]),  # a zone is dropped, the time kept
     (["Q1", "Q2"], ["Q1", "Q2"]),  # not dates: kept as period labels
 ])
 def test_periods_are_months_of_dates_or_the_labels_given(values, expected):
     from cxtext.scores import period_of
 
     assert list(period_of(pd.Series(values))) == expected
+
+
+def test_mixed_time_zones_and_unreadable_dates_are_read_or_counted():
+    from cxtext.scores import clean_periods
+
+    periods, quality = clean_periods(pd.Series(["2024-05-01", "2024-05-03T10:00:00+03:00", "31.05.2024",
+                                                "вчера", "2024-06-01", "", "2024-06-02"]))
+    assert periods.tolist()[:3] == ["2024-05"] * 3 and periods.tolist()[-1] == "2024-06"
+    assert periods.isna().tolist() == [False, False, False, True, False, True, False]
+    counts = dict(zip(quality["reason"], quality["n"]))
+    assert counts == {"пропуск даты (нет в динамике)": 1, "дата не распознана (нет в динамике)": 1}
+    assert "вчера" in quality["examples"].iloc[1]
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([0, 10, 7] * 10 + [11], "nps"),  # a stray 11 still reads as a 0-10 survey
+    ([1, 7, 4], "ces7"),
+    (["abc"], None),
+])
+def test_the_scale_that_fits_the_answers_is_suggested(values, expected):
+    from cxtext.scores import suggest_scale
+
+    assert suggest_scale(pd.Series(values)) == expected

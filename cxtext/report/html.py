@@ -78,7 +78,7 @@ def _cards(d: ReportData) -> str:
     cards.append(f'<div class="card general"><div class="l">Слишком общие комментарии</div><div class="v">'
                  f'{fmt(100 * d.general_share, 0)}%</div><div class="s">{fmt(d.general_n, 0)} ответов без темы '
                  '(«всё хорошо», «ужас»): входят в итог, но не в драйверы</div></div>')
-    excluded = int(d.quality["n"].sum()) if len(d.quality) else 0
+    excluded = d.rows - o.n
     cards.append(f'<div class="card"><div class="l">Исключено из расчёта</div><div class="v">{fmt(excluded, 0)}'
                  f'</div><div class="s">из {fmt(d.rows, 0)} строк: нет оценки, не число или вне шкалы</div></div>')
     return '<div class="cards">' + "".join(cards) + "</div>"

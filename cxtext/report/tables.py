@@ -9,7 +9,8 @@ import pandas as pd
 
 from ..drivers import ALL, drivers, examples, trend_changes, trends  # noqa: F401 (ALL)
 from ..errors import InputError
-from ..scores import Estimate, clean_scores, contact_metrics, get_scale, negative_share, score
+from ..scores import (BAD_DATE, OFF_SCALE, Estimate, clean_periods, clean_scores, contact_metrics, get_scale, negative_share,
+                      score, suggest_scale)
 
 METRIC_NAMES = {"nps": "NPS", "csi": "CSI", "csat": "CSAT", "ces": "CES", "ces7": "CES"}
 
@@ -38,6 +39,8 @@ class ReportData:
     examples: pd.DataFrame | None = None
     period_range: tuple[str, str] | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # for the command line, in English
+    wrong_scale: bool = False  # most scores are off the scale: no topic is named as pulling down or lifting
 
 
 def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str | None = None,
@@ -62,9 +65,10 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
     )
     if table.attrs.get("note"):
         data.notes.append(table.attrs["note"])
-    if len(quality):
-        data.notes.append(f"{int(quality['n'].sum())} ответ(ов) без пригодной оценки не вошли в расчёт "
-                          "(см. «Качество данных»).")
+    excluded = len(labelled) - data.overall.n
+    if excluded:
+        data.notes.append(f"{excluded} ответ(ов) без пригодной оценки не вошли в расчёт (см. «Качество данных»).")
+    _check_scale(data, labelled[score_col], quality, sc)
     valid = clean.dropna()
     if sc.kind == "nps" and len(valid):
         data.promoters, data.detractors = float((valid >= 9).mean()), float((valid <= 6).mean())
@@ -76,6 +80,7 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
         data.segment_scores = _segment_scores(labelled, clean, segment_col, sc)
     if period_col:
         data.trends = trends(labelled, score_col, sc, period_col, taxonomy=taxonomy)
+        _check_dates(data, labelled[period_col], period_col)
         data.changes = trend_changes(data.trends)
         periods = sorted(data.trends["period"].dropna().unique())
         if periods:
@@ -90,6 +95,38 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
     return data
 
 
+def _check_scale(data: ReportData, raw: pd.Series, quality: pd.DataFrame, sc) -> None:
+    """Say how many scores are off the scale and, when most are, that the scale is probably wrong."""
+    off = int(quality.loc[quality["reason"] == OFF_SCALE, "n"].sum())
+    if not off:
+        return
+    bounds, numeric = f"{sc.low:g}–{sc.high:g}", off + data.overall.n
+    data.notes.append(f"{off} из {numeric} числовых оценок вне шкалы {data.metric} ({bounds}) и не вошли в расчёт.")
+    warning = f"{off} of {numeric} numeric scores are outside the {sc.name} scale ({bounds}) and were left out"
+    if off > numeric / 2:  # 0-10 answers read as CSAT 1-5: the figures left describe the wrong answers
+        fits = suggest_scale(raw)
+        fix = f"--scale {fits}" if fits else "--scale"
+        data.wrong_scale = True
+        data.notes.insert(0, f"Большинство оценок вне шкалы {data.metric} ({bounds}): шкала, вероятно, выбрана "
+                             f"неверно, выводы по этому отчёту делать нельзя; проверьте {fix}.")
+        warning += f"; most are, so the scale is probably wrong: check {fix}"
+    data.warnings.append(warning)
+
+
+def _check_dates(data: ReportData, raw: pd.Series, period_col: str) -> None:
+    """Count the rows the trends leave out for want of a readable date ('вчера', or none)."""
+    undated = clean_periods(raw)[1]
+    if not len(undated):
+        return
+    data.quality = pd.concat([data.quality, undated], ignore_index=True)
+    n = int(undated["n"].sum())
+    bad = undated.loc[undated["reason"] == BAD_DATE, "examples"]
+    data.notes.append(f"{n} строк(и) без даты или с нераспознанной датой не вошли в динамику, но вошли в остальные "
+                      "расчёты (см. «Качество данных»).")
+    data.warnings.append(f"{n} of {data.rows} rows have no readable date in '{period_col}'"
+                         + (f" (e.g. {bad.iloc[0]})" if len(bad) else "") + ": left out of the trends only")
+
+
 def _segment_scores(frame: pd.DataFrame, clean: pd.Series, segment_col: str, sc) -> pd.DataFrame:
     rows = []
     for seg, idx in frame.groupby(frame[segment_col].astype(str), sort=True).groups.items():
@@ -101,15 +138,15 @@ def _segment_scores(frame: pd.DataFrame, clean: pd.Series, segment_col: str, sc)
 
 def summary(data: ReportData) -> dict:
     """The headline figures make_report returns (and the summary sheet shows)."""
-    worst = data.drivers[(data.drivers["impact"] < 0) & ~data.drivers["greyed"]].head(3)
-    best = data.drivers[(data.drivers["impact"] > 0) & ~data.drivers["greyed"]].sort_values(
-        "impact", ascending=False).head(3)
+    named = data.drivers[~data.drivers["greyed"]].iloc[:0 if data.wrong_scale else None]
+    worst = named[named["impact"] < 0].head(3)
+    best = named[named["impact"] > 0].sort_values("impact", ascending=False).head(3)
     return {
         "metric": data.metric, "score": data.overall.value, "low": data.overall.low,
         "high": data.overall.high, "n": data.overall.n, "rows": data.rows,
         "general_share": data.general_share, "topics": int(len(data.drivers)),
         "pulls_down": list(worst["topic_name"]), "lifts": list(best["topic_name"]),
-        "excluded": int(data.quality["n"].sum()) if len(data.quality) else 0,
+        "excluded": data.rows - data.overall.n, "warnings": data.warnings,
     }
 
 
