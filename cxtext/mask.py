@@ -1,4 +1,4 @@
-"""Personal data masking: cards, phones, e-mails, passports and accounts become placeholders.
+"""Personal data masking: cards, phones, e-mails, passports, SNILS, INN, accounts become placeholders.
 
 Masking runs first, on the raw text, so nothing after it (normalisation, models, logs, reports)
 ever sees the data. Each rule is a named regex with an example; rules are tried in order and an
@@ -7,9 +7,12 @@ earlier rule wins an overlap. Spans point into the raw text.
     >>> mask_text("Карта 4276 3800 1234 5679, звоните +7 (912) 345-67-89")
     'Карта <CARD>, звоните <PHONE>'
 
-Numbers that only look similar stay: dates (12.03.2024), sums (15 000 руб), order numbers that are
-not Luhn-valid card numbers. A Luhn-valid 13-19 digit number is masked as a card even when it is an
-order number: a false alarm costs one placeholder, a miss leaks a card.
+A card is a Luhn-valid run of 13-19 digits, or a run written as a card whether Luhn passes or not
+(a customer who mistypes one digit still writes 15 real ones): four groups of four digits (one group
+may have a digit too many or too few), three groups of four and a short tail, or 16-19 digits in
+one piece. A false alarm costs one placeholder, a miss leaks a card. Numbers that only look similar
+stay: dates (12.03.2024), sums (15 000 руб), times, phone-like and 13-15 digit order numbers that
+fail Luhn, lists of years, and a number that fails Luhn right after an order label ("заказ № ...").
 """
 from __future__ import annotations
 
@@ -22,8 +25,12 @@ from typing import Callable, Iterator
 _WIDE = re.compile("[\uff08\uff09\uff0b\uff0d\uff10-\uff19]")
 _NARROW = str.maketrans("（）＋－０１２３４５６７８９", "()+-0123456789")
 _SEP = r"(?:[ \u00a0]?[-\u2010-\u2015][ \u00a0]?|[ \u00a0]{1,2})"
-# Words that announce a passport: "паспорт", "паспорта", "серия", "серии и номер".
-_PASSPORT_WORD = r"(?i:паспорт\w*|серия|серии)"
+# Words that announce a passport: "паспорт", "паспорта", "серия", "серии и номер", "с/н".
+_PASSPORT_WORD = r"(?i:паспорт[^\W\d_]*|серия|серии|сер\.|(?<!\w)[сc][/\\]н(?!\w))"
+# Passport series "4510", "45 10", "45-10".
+_SERIES = r"\d{2}[ \u00a0-]?\d{2}"
+# Between series and number: "4510 123456", "4510, номер 123456", "4510 № 123456", "4510 и Номер: 123456".
+_SERIES_GAP = r"(?:[ \u00a0,.;:№#-]|(?i:номер|ном|н|и|n)(?![^\W\d_])){0,8}"
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class Span:
 
     start: int
     end: int
-    kind: str  # CARD, PHONE, EMAIL, PASSPORT, ACCOUNT
+    kind: str  # CARD, PHONE, EMAIL, PASSPORT, SNILS, INN, ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -54,14 +61,54 @@ _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 _GROUP = re.compile(r"\d+")
 
 
+# "заказ № 1234567812345678": a number that fails Luhn right after an order label is the order's.
+_ORDER_LABEL = re.compile(
+    r"(?i:заказ|заявк|обращени|трек|накладн|отправлени|посылк|тикет|договор|order)\w*"
+    r"[ \u00a0]*(?:(?:№|#|N|номер)[ \u00a0]*)?[:.]?[ \u00a0]*$"
+)
+# "2019 2020 2021 2022" (years) and "1000 1500 2000 3000" (round sums) are not a card; a card whose
+# every group is one of these is one in ten thousand.
+_NOT_CARD_GROUP = re.compile(r"(?:19|20)\d\d|\d*0")
+
+
+def _card_shape(text: str, groups: list[tuple[int, int]], i: int) -> int | None:
+    """The last group of a card-shaped window starting at group i, whatever Luhn says.
+
+    "4276380012345678" (16-19 digits in one piece), "4276 3800 1234 5678" (and a 1-3 digit tail
+    ending the run: 19-digit cards), "4276 38001 1234 5678" (one group a digit off),
+    "4276 3800 1234 56" (13-15 digits).
+    """
+    size = [end - start for start, end in groups[i:i + 5]]
+    if 16 <= size[0] <= 19:
+        return i
+    if len(size) < 4 or not 3 <= size[0] <= 5:
+        return None
+    last = len(groups) - 1
+    if size[:4] == [4, 4, 4, 4]:
+        found = i + 4 if len(size) == 5 and i + 4 == last and size[4] < 4 else i + 3
+    elif all(3 <= n <= 5 for n in size[:4]) and size[:4].count(4) == 3:
+        found = i + 3
+    elif size[:3] == [4, 4, 4] and size[3] < 4 and i + 3 == last:
+        found = i + 3
+    else:
+        return None
+    if all(_NOT_CARD_GROUP.fullmatch(text, *groups[k]) for k in range(i, i + 4)):
+        return None
+    return found
+
+
 def _cards(match: re.Match[str]) -> Iterator[tuple[int, int]]:
-    """Luhn-valid runs of 13-19 digits inside a run of digit groups.
+    """Card numbers inside a run of digit groups: Luhn-valid 13-19 digits, or written as a card.
 
     The run may hold other numbers next to the card ("5 4276 3800 1234 5679 15"), so every window of
-    whole groups is tried, the longest valid one first. Prefix sums make each window's Luhn sum O(1),
-    so a run of 10 000 one-digit groups costs milliseconds, not seconds.
+    whole groups is tried, the longest Luhn-valid one first, then the card shapes of _card_shape.
+    Prefix sums make each window's Luhn sum O(1), so a run of 10 000 one-digit groups costs
+    milliseconds, not seconds.
     """
-    groups = [m.span() for m in _GROUP.finditer(match.string, *match.span())]
+    if match.end() - match.start() < 13:  # most runs are "15", "2024", "15 000": no card fits
+        return
+    text = match.string
+    groups = [m.span() for m in _GROUP.finditer(text, *match.span())]
     values = [int(ch) for ch in match.group() if ch.isdecimal()]
     # plain[p][k], doubled[p][k]: sums over the first k digits at positions of parity p
     plain = [[0], [0]]
@@ -84,6 +131,11 @@ def _cards(match: re.Match[str]) -> Iterator[tuple[int, int]]:
             if b - a >= 13 and (plain[q][b] - plain[q][a] + doubled[1 - q][b] - doubled[1 - q][a]) % 10 == 0:
                 found = j
         if found is None:
+            found = _card_shape(text, groups, i)
+            start = groups[i][0]
+            if found is not None and _ORDER_LABEL.search(text, max(0, start - 40), start):
+                found = None
+        if found is None:
             i += 1
         else:
             yield groups[i][0], groups[found][1]
@@ -92,13 +144,18 @@ def _cards(match: re.Match[str]) -> Iterator[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Rule:
-    """One kind of personal data: a regex, an example it must mask, and how to pick spans."""
+    """One kind of personal data: a regex, an example it must mask, and how to pick spans.
+
+    `needs`: lower-case substrings one of which the pattern cannot match without ("снилс"); a text
+    with none of them skips the regex, so keyword rules cost almost nothing on ordinary texts.
+    """
 
     name: str
     kind: str
     pattern: re.Pattern[str]
     example: str
     pick: Callable[[re.Match[str]], Iterator[tuple[int, int]]] = _whole
+    needs: tuple[str, ...] = ()
 
 
 RULES: tuple[Rule, ...] = (
@@ -107,37 +164,79 @@ RULES: tuple[Rule, ...] = (
         "EMAIL",
         re.compile(r"(?<![\w.+-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"),
         "пишите на ivan.petrov@mail.ru",
+        needs=("@",),
     ),
     Rule(
-        "account",  # 20 digits, also grouped 40817 810 0 9991 0004312
+        "account",  # 20 digits, also grouped 40817 810 0 9991 0004312; a longer run is one mistyped
         "ACCOUNT",
-        re.compile(rf"(?<!\d)\d(?:{_SEP}?\d){{19}}(?!\d)"),
+        re.compile(rf"(?<!\d)\d(?:(?:{_SEP}?\d){{19}}(?!\d)|\d{{20,}})"),
         "счёт 40817810099910004312",
     ),
     Rule(
-        "card",  # 13-19 digits in groups, Luhn-checked
+        "card",  # 13-19 digits in groups: Luhn-valid, or written as a card (see _card_shape)
         "CARD",
         re.compile(rf"\d+(?:{_SEP}\d+)*"),
-        "карта 4276 3800 1234 5679",
+        "карта 4276 3800 1234 5678",
         _cards,
     ),
     Rule(
         "passport after a keyword",  # the keyword stays: it tells the topic
         "PASSPORT",
-        re.compile(
-            rf"{_PASSPORT_WORD}[^\d\n]{{0,25}}"
-            r"(?P<pd>(?<!\d)\d{2}[ \u00a0]?\d{2}(?:[ \u00a0]*(?:№|N|номер)?[ \u00a0]*)\d{6}(?!\d))"
-        ),
-        "паспорт 4510 123456",
+        re.compile(rf"{_PASSPORT_WORD}[^\d\n]{{0,25}}(?P<pd>(?<!\d){_SERIES}{_SERIES_GAP}\d{{6}}(?!\d))"),
+        "серия 4510 номер 123456",
+        needs=("паспорт", "сери", "сер.", "/н", "\\н"),
     ),
     Rule(
-        "phone",  # +7 / 8 / 7 and an area code, or a bare mobile 9xx
+        "passport, number first",  # "номер 123456 серия 4510": the word between goes too
+        "PASSPORT",
+        re.compile(
+            rf"(?<!\d)\d{{6}}[ \u00a0,;:]{{0,3}}(?i:серия|серии|сер\.)[ \u00a0:]{{0,3}}{_SERIES}(?!\d)"
+        ),
+        "паспорт номер 123456 серия 4510",
+        needs=("сери", "сер."),
+    ),
+    Rule(
+        "snils after a keyword",  # before the phone rule: "снилс 81234567890" is not a phone
+        "SNILS",
+        re.compile(
+            r"(?i:снилс[^\W\d_]*)[^\d\n]{0,20}"
+            r"(?P<pd>(?<!\d)\d{3}[ \u00a0-]?\d{3}[ \u00a0-]?\d{3}[ \u00a0-]?\d{2}(?!\d))"
+        ),
+        "снилс 123-456-789 01",
+        needs=("снилс",),
+    ),
+    Rule(
+        "snils shape",  # 123-456-789 01 is never a phone or a sum
+        "SNILS",
+        re.compile(r"(?<![\d-])\d{3}-\d{3}-\d{3}[ \u00a0-]\d{2}(?![\d-])"),
+        "номер 123-456-789 01",
+    ),
+    Rule(
+        "inn after a keyword",  # 10 digits (a company), 12 (a person)
+        "INN",
+        re.compile(
+            r"(?<!\w)(?i:инн)(?![^\W\d_])[^\d\n]{0,20}"
+            # whole runs first: "ИНН 7707083893 12 раз" is ten digits, not twelve
+            r"(?P<pd>(?<!\d)(?:\d{12}|\d{10}|\d(?:[ \u00a0-]?\d){11}|\d(?:[ \u00a0-]?\d){9})(?!\d))"
+        ),
+        "ИНН 500100732259",
+        needs=("инн",),
+    ),
+    Rule(
+        "phone",  # +7 / 8 / 7 and an area code, or a bare mobile 9xx; "123 - 45 - 67" too
         "PHONE",
         re.compile(
-            r"(?<![\d+])(?:(?:\+[ \u00a0]?7|[78])[ \u00a0-]?(?:\([ \u00a0]?\d{3}[ \u00a0]?\)|\d{3})"
-            r"|\(9\d{2}\)|9\d{2})(?:[ \u00a0-]{0,2}\d){7}(?!\d)"
+            r"(?<![\d+])(?:(?:\+[ \u00a0]?7|[78])[ \u00a0-]{0,3}(?:\([ \u00a0]?\d{3}[ \u00a0]?\)|\d{3})"
+            r"|\(9\d{2}\)|9\d{2})(?:[ \u00a0-]{0,3}\d){7}(?!\d)"
         ),
         "звоните +7 (912) 345-67-89",
+    ),
+    Rule(
+        "phone abroad",  # a "+" and 10-15 digits: +375 29 123-45-67, +49 (30) 1234567
+        "PHONE",
+        re.compile(r"(?<![\w+])\+[ \u00a0]?\d(?:[ \u00a0()-]{0,3}\d){9,14}(?!\d)"),
+        "звоните +375 29 123-45-67",
+        needs=("+",),
     ),
     Rule(
         "passport shape",  # series and number without a keyword: "45 10 123456"
@@ -147,8 +246,10 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-# The e-mail rule needs an "@", the others ten digits or more; most comments have neither.
-_TEN_DIGITS = re.compile(r"\d(?:\D{0,4}\d){9}")
+# The e-mail rule needs an "@", the others ten digits or more close together, or a passport's
+# series and number apart ("4510 номер 123456", "номер 123456 серия 4510"); most comments have neither.
+# One leading \d outside the alternatives lets the regex engine skip to digits.
+_TEN_DIGITS = re.compile(r"\d(?:(?:\D{0,4}\d){9}|\d\D?\d\d\D{1,25}\d{6}|\d{5}\D{1,25}\d\d)")
 
 
 def find(text: str) -> tuple[Span, ...]:
@@ -159,9 +260,12 @@ def find(text: str) -> tuple[Span, ...]:
         return ()
     if has_number and _WIDE.search(text):
         text = text.translate(_NARROW)
+    lower = text.lower()
     taken: list[Span] = []
     for rule in RULES:
-        if not (has_email if rule.kind == "EMAIL" else has_number):
+        if rule.kind != "EMAIL" and not has_number:
+            continue
+        if rule.needs and not any(word in lower for word in rule.needs):
             continue
         for match in rule.pattern.finditer(text):
             for start, end in rule.pick(match):
@@ -171,7 +275,8 @@ def find(text: str) -> tuple[Span, ...]:
 
 
 def mask(text: str) -> Masked:
-    """Replace personal data with `<CARD>`, `<PHONE>`, `<EMAIL>`, `<PASSPORT>`, `<ACCOUNT>`."""
+    """Replace personal data with `<CARD>`, `<PHONE>`, `<EMAIL>`, `<PASSPORT>`, `<SNILS>`, `<INN>`,
+    `<ACCOUNT>`."""
     spans = find(text)
     return Masked(_replace(text, spans), spans)
 

@@ -23,7 +23,9 @@ def test_every_rule_masks_its_example(rule):
         (f"карта {CARD} заблокирована", "карта <CARD> заблокирована"),
         ("номер карты 4276-3800-1234-5679", "номер карты <CARD>"),
         ("4276380012345679", "<CARD>"),
-        ("списали с 5469 3800 0000 0005?", "списали с 5469 3800 0000 0005?"),  # not Luhn-valid
+        # written as a card: masked whether Luhn passes or not (one mistyped digit leaks the other 15)
+        ("списали с 5469 3800 0000 0005?", "списали с <CARD>?"),
+        ("карта 4276 3800 1234 5678 15 000 руб", "карта <CARD> 15 000 руб"),
         ("виза 4111 1111 1111 1111, сумма 15 000 руб", "виза <CARD>, сумма 15 000 руб"),
         # phones in the common formats
         ("звоните +7 (912) 345-67-89", "звоните <PHONE>"),
@@ -45,6 +47,7 @@ def test_every_rule_masks_its_example(rule):
         # accounts
         ("счёт 40817810099910004312", "счёт <ACCOUNT>"),
         ("на счет 40817 810 0 9991 0004312", "на счет <ACCOUNT>"),
+        ("счёт 408178100999100043120", "счёт <ACCOUNT>"),  # 21 digits: one too many still leaks 20
     ],
 )
 def test_masks(text, expected):
@@ -64,10 +67,100 @@ def test_masks(text, expected):
         "ИНН не нужен, индекс 630099",
         "с 2019 по 2024 год",
         "100500 раз звонил",
+        "в 10:32 звонил 3 раза, ждал до 18:00",
+        "с 01.01.2024 по 31.12.2024 списали 1 500 руб 2 раза",
+        "тариф Smart 2024: интернет 100 Мбит, 300 мин за 650 руб",
+        "баланс 12 345,67 руб, списали +1500 руб",
+        "списали 12 000 000 000 000 руб",
+        "трек 80085123456789 не отслеживается",  # 14 digits, not Luhn-valid
+        "заказ № 1234567812345678 не пришёл",  # fails Luhn, and the label says it is an order
+        "номер заказа: 1234567812345678",
+        "тарифы 1000 1500 2000 3000 руб",  # four groups of four, but round sums
+        "в 2019 2020 2021 2022 годах",
+        "серии 2024 года, 150000 руб",
+        "ИНН не указан, 7 раз звонил",
     ],
 )
 def test_leaves_alone(text):
     assert mask_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4276 3800 1234 5678",  # the README's example: fails Luhn
+        "карта 4276-3800-1234-5678 не работает",
+        "карта 4276 - 3800 - 1234 - 5678",
+        "4276380012345678",
+        "счёт 4276380012345678901",  # 19 digits in one piece
+        "карта 4276 3800 1234 5678 123",  # 19 digits: 4-4-4-4-3
+        "карта 4276 3800 1234 567 спасибо",  # a digit left out
+        "карта 4276 38001 1234 5678",  # a digit too many
+        "карта 2202 2012 3456 7890",  # Мир
+    ],
+)
+def test_card_shapes_are_masked_whatever_luhn_says(text):
+    masked = mask_text(text)
+    assert "<CARD>" in masked
+    assert not re.search(r"\d", masked)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "серия 4510 номер 123456",
+        "Серия 45 10 Номер 123456",
+        "СЕРИЯ 4510, НОМЕР 123456",
+        "серия: 4510; номер: 123456",
+        "паспорт 4510 123456",
+        "Паспорт 45 10 123456",
+        "паспорт: 4510123456",
+        "ПАСПОРТ 4510 № 123456",
+        "паспорт серия 4510 номер 123456 выдан ОВД",
+        "серия и номер 4510 123456",
+        "Серия и номер: 45 10 123456.",
+        "с/н 4510 123456",
+        "С/Н: 4510123456",
+        "сер. 45-10 №123456",
+        "паспорт номер 123456 серия 4510",
+    ],
+)
+def test_passport_forms(text):
+    masked = mask_text(text)
+    assert "<PASSPORT>" in masked
+    assert not re.search(r"\d", masked)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("снилс 123-456-789 01", "снилс <SNILS>"),
+        ("СНИЛС: 12345678901", "СНИЛС: <SNILS>"),
+        ("мой Снилс 812 345 678 90", "мой Снилс <SNILS>"),  # not a phone
+        ("номер 123-456-789 01 в заявлении", "номер <SNILS> в заявлении"),
+        ("ИНН 500100732259", "ИНН <INN>"),
+        ("инн: 7707083893, звонил 12 раз", "инн: <INN>, звонил 12 раз"),
+        ("ИНН 9123456789", "ИНН <INN>"),  # not a phone
+        ("ИНН 5001 0073 2259", "ИНН <INN>"),
+    ],
+)
+def test_snils_and_inn(text, expected):
+    assert mask_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "звоните +7 (999) 123 - 45 - 67",
+        "+7 - 999 - 123 - 45 - 67",
+        "мой белорусский +375 29 123-45-67",
+        "+380501234567",
+    ],
+)
+def test_more_phone_forms(text):
+    masked = mask_text(text)
+    assert "<PHONE>" in masked
+    assert not re.search(r"\d", masked)
 
 
 def test_spans_point_into_raw_text():
@@ -126,6 +219,29 @@ def card_in_text(draw):
 @given(card_in_text())
 def test_no_luhn_valid_card_gets_through(case):
     digits, text = case
+    left = re.sub(r"\D", "", mask_text(text))
+    assert digits not in left
+
+
+@st.composite
+def card_shaped_in_text(draw):
+    groups = [
+        draw(st.sampled_from("23456")) + "".join(draw(st.sampled_from("0123456789")) for _ in range(3))
+        for _ in range(4)
+    ]
+    sep = draw(st.sampled_from([" ", "-", "", " - "]))
+    text = f"{' '.join(draw(_WORDS))} {sep.join(groups)} {' '.join(draw(_WORDS))}"
+    return "".join(groups), text
+
+
+@settings(max_examples=150, deadline=None)
+@given(card_shaped_in_text())
+def test_no_card_shaped_number_gets_through(case):
+    """Luhn or not: four groups of four digits (not all of them years or round sums) are a card."""
+    digits, text = case
+    groups = [digits[i:i + 4] for i in range(0, 16, 4)]
+    if all(re.fullmatch(r"(?:19|20)\d\d|\d*0", g) for g in groups):
+        return
     left = re.sub(r"\D", "", mask_text(text))
     assert digits not in left
 
