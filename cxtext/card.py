@@ -47,8 +47,7 @@ def write_card(card: dict, path: str | Path) -> None:
     lines.append("| metric | " + " | ".join(names) + " |")
     lines.append("|---|" + "---|" * len(names))
     for key, label in _SUMMARY:
-        cells = [f"{card['metrics'][n][key]:.3f}" if card["metrics"][n].get(key) is not None else "-"
-                 for n in names]
+        cells = [_cell(card["metrics"][n], key) for n in names]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", "`cross_validated`: 5-fold out-of-fold predictions on the training part; "
               "`held_out_metrics`: the held-out part of the corpus; other columns: external labelled sets "
@@ -59,3 +58,11 @@ def write_card(card: dict, path: str | Path) -> None:
               "Check `needs_review` rows and retrain on your own labels (notebooks/02_retrain.ipynb).",
               "- Topic thresholds were chosen on out-of-fold predictions of the training part."]
     (path / "card.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _cell(metrics: dict, key: str) -> str:
+    """A figure, "n/a: why" when the texts could not give it, "-" when it was not asked for."""
+    if metrics.get(key) is not None:
+        return f"{metrics[key]:.3f}"
+    why = (metrics.get("not_measured") or {}).get(key)
+    return f"n/a: {why}" if why else "-"

@@ -24,13 +24,17 @@ def _label(args) -> None:
 
 
 def _train(args) -> None:
+    import warnings
+
     from .card import make_card
     from .io import read_table
     from .persist import save
-    from .train import LabelColumns, read_corpus, train
+    from .taxonomy import load_taxonomy
+    from .train import LabelColumns, default_corpus, read_corpus, train
 
     source = Path(args.data)
     frame = read_corpus(source) if source.is_dir() or source.suffix == ".jsonl" else read_table(source)
+    frame.attrs["source"] = source.name  # label errors name the file
     cols = LabelColumns(args.text_col, args.group_col, args.topics_col, args.general_col, args.repeat_col)
     eval_sets = {}
     for spec in args.eval or []:
@@ -39,10 +43,31 @@ def _train(args) -> None:
             print(f"skipping evaluation set {name}: {file} not found", file=sys.stderr)
             continue
         eval_sets[name] = read_corpus(file) if file.endswith(".jsonl") else read_table(file)
-    model, metrics = train(frame, cols, taxonomy=args.taxonomy, holdout=args.holdout, eval_sets=eval_sets)
-    save(model, args.output, make_card(model, metrics, data_note=f"trained from {source.name}"))
+        eval_sets[name].attrs["source"] = Path(file).name
+    taxonomy = load_taxonomy(args.taxonomy)
+    background = default_corpus(taxonomy) if args.with_default_corpus else None
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        model, metrics = train(frame, cols, taxonomy=taxonomy, holdout=args.holdout, eval_sets=eval_sets,
+                               background=background)
+    note = f"trained from {source.name}" + (f" and {metrics['background_rows']} rows of the default corpus"
+                                            if background is not None else "")
+    save(model, args.output, make_card(model, metrics, data_note=note))
+    if metrics["unlabelled_rows"]:
+        print(f"{metrics['unlabelled_rows']} row(s) without a group left out: not labelled yet", file=sys.stderr)
     _print_metrics(metrics)
     print(f"model written to {args.output}")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    import warnings
+
+    from .train import ThinLabelsWarning
+
+    if issubclass(category, ThinLabelsWarning):  # meant for people: no file and line of code
+        print(f"cxtext: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -60,8 +85,9 @@ def _evaluate(args) -> None:
 
     model = load_model(args.model)
     frame = read_corpus(args.data) if str(args.data).endswith(".jsonl") else read_table(args.data)
+    frame.attrs["source"] = Path(args.data).name  # label errors name the file
     cols = LabelColumns(args.text_col, args.group_col, args.topics_col, args.general_col, args.repeat_col)
-    metrics = evaluate_model(model, frame, cols)
+    metrics = evaluate_model(model, frame, cols, taxonomy=args.taxonomy)
     _print_metrics({"evaluation": metrics})
     if args.json:
         Path(args.json).write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -102,10 +128,11 @@ def _demo(args) -> None:
 
 
 def _label_columns(p: argparse.ArgumentParser) -> None:
+    # the defaults also find the columns write_labels writes: Текст, Группа, Темы, Слишком общий, Повтор
     p.add_argument("--text-col", default="text")
-    p.add_argument("--group-col", default="group")
-    p.add_argument("--topics-col", default="topics", help="topic ids joined by ';'")
-    p.add_argument("--general-col", default="is_general")
+    p.add_argument("--group-col", default="group", help="group ids or names (Жалоба)")
+    p.add_argument("--topics-col", default="topics", help="topic ids or names, joined by ';'")
+    p.add_argument("--general-col", default="is_general", help="да/нет, true/false, 1/0")
     p.add_argument("--repeat-col", default=None)
 
 
@@ -137,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="model directory to write")
     _label_columns(p)
     p.add_argument("--taxonomy", help="taxonomy YAML (default: the cxtext default taxonomy)")
+    p.add_argument("--with-default-corpus", action="store_true",
+                   help="train on the default model's corpus too (your label wins where a text is in both)")
     p.add_argument("--holdout", type=float, default=0.15, help="share kept aside and never trained on")
     p.add_argument("--eval", action="append", metavar="NAME=FILE", help="extra labelled set to measure on")
     p.set_defaults(func=_train)
@@ -145,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--model")
     _label_columns(p)
+    p.add_argument("--taxonomy", help="taxonomy YAML the labels are named in (default: the model's)")
     p.add_argument("--json", help="write the metrics as JSON here")
     p.set_defaults(func=_evaluate)
 

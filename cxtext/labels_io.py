@@ -14,8 +14,9 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
@@ -108,7 +109,7 @@ class Resolver:
 
     def topics(self, value) -> tuple[list[str], list[str]]:
         """(topic ids, problems) from '; '-joined names or ids (a list works too)."""
-        parts = split_topics(value) if isinstance(value, (list, tuple)) else \
+        parts = split_topics(value) if isinstance(value, (list, tuple, np.ndarray)) else \
             [p.strip() for p in _cell(value).replace("\n", ";").split(";") if p.strip()]
         ids, problems = [], []
         for part in parts:
@@ -122,7 +123,8 @@ class Resolver:
                 names = [t.name for t in self.taxonomy.topics]
                 problems.append(f"'{part}' is not a topic of taxonomy '{self.taxonomy.name}'"
                                 f"{_did_you_mean(part, names)}; separate topics with ';'. A topic of your own "
-                                "must be added first: taxonomy.with_topic(id, name)")
+                                "must be added first: taxonomy.with_topic(id, name), or a taxonomy file "
+                                "(--taxonomy FILE) that declares it")
             elif found not in ids:
                 ids.append(found)
         return ids, problems
@@ -275,15 +277,21 @@ def _excel_value(value):
 
 
 # ---- reading ---------------------------------------------------------------------------------------
-def _columns(frame: pd.DataFrame, source: str) -> dict[str, str]:
-    """field -> column of the frame, from Russian headers or field names (any case)."""
+def _columns(frame: pd.DataFrame, source: str, names: Mapping[str, str]) -> dict[str, str]:
+    """field -> column of the frame: the column `names` gives for a field, else its Russian header or the
+    field name (any case)."""
     by_key = {_key(c): c for c in map(str, frame.columns)}
-    found = {}
+    found, named = {}, {f: c for f, c in names.items() if c and c != f}
     for field, header in HEADERS.items():
-        for name in (header, field):
+        for name in ([named[field]] if field in named else [header, field]):
             if _key(name) in by_key:
                 found[field] = by_key[_key(name)]
                 break
+    missing = [c for f, c in named.items() if f not in found]
+    if missing:
+        raise InputError(f"{source}: column(s) {', '.join(map(repr, missing))} not found; columns are: "
+                         f"{', '.join(map(str, frame.columns))}. Check the column names given "
+                         "(--text-col, --group-col, --topics-col, --general-col, --repeat-col).")
     missing = [HEADERS[f] for f in ("text", "group", "topics") if f not in found]
     if missing:
         raise InputError(f"{source}: column(s) {', '.join(repr(m) for m in missing)} not found; columns are: "
@@ -294,21 +302,25 @@ def _columns(frame: pd.DataFrame, source: str) -> dict[str, str]:
 
 
 def read_labels(source: str | os.PathLike | pd.DataFrame, *, taxonomy: Taxonomy | None = None,
-                checked_only: bool = False) -> pd.DataFrame:
+                checked_only: bool = False, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read an analyst's labelled file (.xlsx or .csv, or a frame) into the columns train() needs.
 
     Returns columns text, group (id), topics (ids joined by ';'), is_general, is_repeat, row (the row in
     the file, header = 1) and id when the file has one. Groups and topics may be Russian names or ids in
-    any case. Rows without a group are not labelled yet and are skipped (counted in attrs['skipped']);
-    with `checked_only`, so are rows whose 'Проверено' is not 'да'. Every bad cell is collected and
-    raised at once as LabelFileError, with its row number.
+    any case. Columns are found by their Russian headers or field names, or as `columns` names them
+    (field -> column, e.g. {"text": "comment"}); attrs['columns'] says which were found. Rows without a
+    group are not labelled yet and are skipped (counted in attrs['skipped']); with `checked_only`, so are
+    rows whose 'Проверено' is not 'да'. Every bad cell is collected and raised at once as LabelFileError,
+    with its row number.
     """
     from . import io
 
     tax = taxonomy or load_taxonomy()
-    name = "the labels frame" if isinstance(source, pd.DataFrame) else str(source)
-    frame = source if isinstance(source, pd.DataFrame) else io.read_table(source)
-    cols = _columns(frame, name)
+    if isinstance(source, pd.DataFrame):
+        name, frame = source.attrs.get("source", "the labels frame"), source
+    else:
+        name, frame = str(source), io.read_table(source)
+    cols = _columns(frame, name, columns or {})
     if checked_only and "checked" not in cols:
         raise InputError(f"{name}: checked_only=True needs a '{HEADERS['checked']}' column; it is not there")
     resolve = Resolver(tax)
@@ -318,7 +330,7 @@ def read_labels(source: str | os.PathLike | pd.DataFrame, *, taxonomy: Taxonomy 
         text, group = _cell(row[cols["text"]]), _cell(row[cols["group"]])
         if not group:
             if _cell(row[cols["topics"]]):  # half-labelled: the analyst forgot the group
-                problems.append(Problem(line, HEADERS["group"], "", "topics are given but no group; "
+                problems.append(Problem(line, cols["group"], "", "topics are given but no group; "
                                         "fill the group or clear the topics"))
             elif text:
                 skipped += 1  # not labelled yet
@@ -334,7 +346,7 @@ def read_labels(source: str | os.PathLike | pd.DataFrame, *, taxonomy: Taxonomy 
         raise LabelFileError(problems, name)
     fields = ["row"] + (["id"] if "id" in cols else []) + ["text", "group", "topics", "is_general", "is_repeat"]
     out = pd.DataFrame(records, columns=fields)
-    out.attrs = {"source": name, "skipped": skipped, "taxonomy": tax.name}
+    out.attrs = {"source": name, "skipped": skipped, "taxonomy": tax.name, "columns": cols}
     return out
 
 
@@ -342,22 +354,22 @@ def _record(row: dict, cols: dict, resolve: Resolver, line: int) -> tuple[dict, 
     problems = []
     text = _cell(row[cols["text"]])
     if not text:
-        problems.append(Problem(line, HEADERS["text"], "", "the text is empty; remove the row or fill the text"))
+        problems.append(Problem(line, cols["text"], "", "the text is empty; remove the row or fill the text"))
     group, bad = resolve.group(row[cols["group"]])
     if bad:
-        problems.append(Problem(line, HEADERS["group"], _cell(row[cols["group"]]), bad))
+        problems.append(Problem(line, cols["group"], _cell(row[cols["group"]]), bad))
     topics, bad_topics = resolve.topics(row[cols["topics"]])
-    problems += [Problem(line, HEADERS["topics"], _cell(row[cols["topics"]]), msg) for msg in bad_topics]
+    problems += [Problem(line, cols["topics"], _cell(row[cols["topics"]]), msg) for msg in bad_topics]
     flags = {}
     for field in ("is_general", "is_repeat"):
         value = row[cols[field]] if field in cols else ""
         flags[field] = parse_flag(value)
         if flags[field] is None:
-            problems.append(Problem(line, HEADERS[field], _cell(value), f"write '{YES}' or '{NO}'"))
+            problems.append(Problem(line, cols[field], _cell(value), f"write '{YES}' or '{NO}'"))
     if flags["is_general"] and topics:
-        problems.append(Problem(line, HEADERS["is_general"], YES,
+        problems.append(Problem(line, cols["is_general"], _cell(row[cols["is_general"]]),
                                 "a too-general comment names no process, so it has no topics; "
-                                f"clear '{HEADERS['topics']}' or write '{NO}' here"))
+                                f"clear '{cols['topics']}' or write '{NO}' here"))
     record = {"row": line, "text": text, "group": group, "topics": ";".join(topics),
               "is_general": bool(flags["is_general"]), "is_repeat": bool(flags["is_repeat"])}
     if "id" in cols:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,8 +15,15 @@ from sklearn.model_selection import train_test_split
 from .classify import TextClassifier
 from .errors import InputError
 from .evaluate import score_labels, split_topics, to_bool
-from .persist import round_weights
+from .labels_io import read_labels
+from .persist import default_model_dir, round_weights
 from .taxonomy import Taxonomy, load_taxonomy
+
+MIN_EXAMPLES = 10  # a label with fewer training texts is learnt poorly and its threshold is a guess
+
+
+class ThinLabelsWarning(UserWarning):
+    """Some groups or topics have too few training texts (or none: such a label is never predicted)."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +36,28 @@ class LabelColumns:
     general: str = "is_general"
     repeat: str | None = None
 
+    def fields(self) -> dict[str, str]:
+        """read_labels' field -> the column named here."""
+        names = {"text": self.text, "group": self.group, "topics": self.topics, "is_general": self.general,
+                 "is_repeat": self.repeat}
+        return {field: col for field, col in names.items() if col}
 
-def labelled_rows(frame: pd.DataFrame, cols: LabelColumns = LabelColumns()) -> dict:
-    """Texts and labels from a frame, with a clear error for a missing column."""
+
+def labelled_rows(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), taxonomy: Taxonomy | None = None
+                  ) -> dict:
+    """Texts and labels of a frame as lists: texts, groups, topics, general (and repeat).
+
+    With a taxonomy the frame is read as `read_labels` reads an analyst's file: group and topic ids or
+    Russian names, every bad cell reported with its row, rows without a group left out (their number in
+    'unlabelled'). Without one, the labels must already be ids, as read_labels returns them."""
+    if taxonomy is not None:
+        labels = read_labels(frame, taxonomy=taxonomy, columns=cols.fields())
+        if labels.empty:
+            raise InputError(f"{labels.attrs['source']}: no labelled rows ({labels.attrs['skipped']} row(s) have "
+                             "a text but no group, i.e. are not labelled yet)")
+        rows = labelled_rows(labels, LabelColumns(repeat="is_repeat" if "is_repeat" in labels.attrs["columns"]
+                                                  else None))
+        return rows | {"row": labels["row"].tolist(), "unlabelled": labels.attrs["skipped"]}
     needed = [c for c in (cols.text, cols.group, cols.topics, cols.general) if c]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -53,60 +81,134 @@ def corpus_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def evaluate_model(model: TextClassifier, frame: pd.DataFrame, cols: LabelColumns = LabelColumns()) -> dict:
-    """Metrics of a model on a labelled frame (never one it was trained on, if the figure is to mean anything)."""
-    rows = labelled_rows(frame, cols)
-    model.taxonomy_.check_labels(rows["groups"], rows["topics"])
+def evaluate_model(model: TextClassifier, frame: pd.DataFrame, cols: LabelColumns = LabelColumns(),
+                   taxonomy: Taxonomy | str | None = None) -> dict:
+    """Metrics of a model on a labelled frame (never one it was trained on, if the figure is to mean anything).
+
+    The frame is read as read_labels reads it, with the model's taxonomy unless `taxonomy` (or a YAML path)
+    is given; its labels must be ones the model knows."""
+    tax = model.taxonomy_ if taxonomy is None else _taxonomy(taxonomy)
+    rows = labelled_rows(frame, cols, tax)
+    known = set(model.taxonomy_.group_ids) | set(model.topics_)
+    unknown = sorted({g for g in rows["groups"] if g not in known} | {t for ts in rows["topics"] for t in ts
+                                                                       if t not in known})
+    if unknown:
+        raise InputError(f"the labels use {', '.join(unknown)} of taxonomy '{tax.name}', which the model "
+                         f"(taxonomy '{model.taxonomy_.name}') does not know; measure a model trained with "
+                         "that taxonomy (cxtext train ... --taxonomy FILE, then evaluate --model DIR)")
     pred = model.predict(rows["texts"])
-    return score_labels(pred, rows["groups"], rows["topics"], rows["general"], model.topics_,
-                        rows.get("repeat"))
+    metrics = score_labels(pred, rows["groups"], rows["topics"], rows["general"], model.topics_,
+                           rows.get("repeat"))
+    metrics["unlabelled_rows"] = rows["unlabelled"]
+    return metrics
+
+
+def default_corpus(taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """The default model's training corpus, to train on besides your own rows: train(background=...).
+
+    Its labels are ids of the default taxonomy, so `taxonomy` must keep all of them (add yours with
+    Taxonomy.with_topic)."""
+    default = load_taxonomy()
+    if taxonomy is not None:
+        have = set(taxonomy.group_ids) | set(taxonomy.topic_ids)
+        lost = [i for i in default.group_ids + default.topic_ids if i not in have]
+        if lost:
+            raise InputError(f"the default corpus is labelled with {', '.join(lost)}, which taxonomy "
+                             f"'{taxonomy.name}' does not have; train on your rows alone, or keep the default "
+                             "groups and topics in your taxonomy and add yours to them")
+    return read_corpus(default_model_dir() / "corpus")
 
 
 def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy: Taxonomy | str | None = None,
-          holdout: float = 0.15, eval_sets: dict[str, pd.DataFrame] | None = None, random_state: int = 0,
-          **params) -> tuple[TextClassifier, dict]:
+          holdout: float = 0.15, eval_sets: dict[str, pd.DataFrame] | None = None,
+          background: pd.DataFrame | None = None, random_state: int = 0, **params) -> tuple[TextClassifier, dict]:
     """Check labels against the taxonomy, keep a held-out part aside, fit, and measure.
 
-    Returns the model (fitted on the training part only) and metrics: cross-validated on the
-    training part, on the held-out part, and on each of `eval_sets` (name -> labelled frame).
+    `frame` is read as read_labels reads an analyst's file (ids or Russian names; rows without a group left
+    out). `background` (labelled rows in cxtext's columns, e.g. default_corpus(taxonomy)) is trained on too,
+    never held out or measured on; a text in both keeps `frame`'s labels. Groups and topics with fewer than
+    MIN_EXAMPLES training texts are named in a ThinLabelsWarning before fitting.
+    Returns the model (fitted on the training part only) and metrics: cross-validated on the training
+    part of `frame`, on the held-out part, and on each of `eval_sets` (name -> labelled frame).
     """
-    tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
-    rows = labelled_rows(frame, cols)
-    tax.check_labels(rows["groups"], rows["topics"])
-    empty = [i + 1 for i, t in enumerate(rows["texts"]) if not isinstance(t, str) or not t.strip()]
-    if empty:
-        raise InputError(f"{len(empty)} training row(s) have no text (rows {empty[:10]}); remove or fill them")
-    unique = ~frame[cols.text].astype(str).str.strip().duplicated().to_numpy()
-    dropped = int((~unique).sum())
-    if dropped:  # a text twice would sit on both sides of the held-out split
-        frame = frame[unique]
-        rows = labelled_rows(frame, cols)
-    index = np.arange(len(frame))
+    tax = _taxonomy(taxonomy)
+    rows = labelled_rows(frame, cols, tax)
+    # a text twice would sit on both sides of the held-out split
+    kept = np.flatnonzero(~pd.Series(rows["texts"]).duplicated().to_numpy())
+    written = lambda idx: frame.iloc[[rows["row"][i] - 2 for i in idx]]  # noqa: E731  (rows as the user wrote them)
     if holdout > 0:
-        counts = pd.Series(rows["groups"]).value_counts()
-        strata = [g if counts[g] >= 2 else "_rare" for g in rows["groups"]]
-        fit_idx, held_idx = train_test_split(index, test_size=holdout, random_state=random_state,
-                                             stratify=strata)
+        counts = pd.Series(rows["groups"]).iloc[kept].value_counts()
+        strata = [rows["groups"][i] if counts[rows["groups"][i]] >= 2 else "_rare" for i in kept]
+        fit_idx, held_idx = train_test_split(kept, test_size=holdout, random_state=random_state, stratify=strata)
     else:
-        fit_idx, held_idx = index, np.array([], dtype=int)
-    pick = lambda key, idx: [rows[key][i] for i in idx]  # noqa: E731
+        fit_idx, held_idx = kept, np.array([], dtype=int)
+    extra = _background_rows(background, tax, rows["texts"])
+    own = lambda key, idx: [rows[key][i] for i in idx]  # noqa: E731
+    pick = lambda key, idx: extra[key] + own(key, idx)  # noqa: E731
     model = TextClassifier(taxonomy=tax, random_state=random_state, **params)
-    model.fit(pick("texts", fit_idx), pick("groups", fit_idx), pick("topics", fit_idx), pick("general", fit_idx))
+    thin = _thin_labels(pick("groups", fit_idx), pick("topics", fit_idx), tax, max(MIN_EXAMPLES, model.cv),
+                       with_background=background is not None)
+    with warnings.catch_warnings():
+        if thin:
+            warnings.warn(thin, ThinLabelsWarning, stacklevel=2)
+            # sklearn's "least populated class has only 2 members" says the same, less plainly
+            warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        model.fit(pick("texts", fit_idx), pick("groups", fit_idx), pick("topics", fit_idx),
+                  pick("general", fit_idx))
     round_weights(model)  # measured as it will be saved
 
-    metrics: dict = {"trained_on": int(len(fit_idx)), "held_out": int(len(held_idx)),
-                     "corpus_rows": int(len(frame)), "duplicate_texts_dropped": dropped,
-                     "corpus_sha256_16": corpus_hash(frame),
+    n_extra = len(extra["texts"])
+    metrics: dict = {"trained_on": int(len(fit_idx)) + n_extra, "held_out": int(len(held_idx)),
+                     "corpus_rows": int(len(kept)) + n_extra, "background_rows": n_extra,
+                     "duplicate_texts_dropped": len(rows["texts"]) - len(kept),
+                     "unlabelled_rows": rows["unlabelled"], "corpus_sha256_16": corpus_hash(written(kept)),
                      "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    metrics["cross_validated"] = score_labels(
-        _oof_frame(model), pick("groups", fit_idx), pick("topics", fit_idx), pick("general", fit_idx),
+    metrics["cross_validated"] = score_labels(  # out-of-fold predictions of `frame`'s rows (they come last)
+        _oof_frame(model).iloc[n_extra:], own("groups", fit_idx), own("topics", fit_idx), own("general", fit_idx),
         model.topics_)
     if len(held_idx):
-        metrics["held_out_metrics"] = evaluate_model(model, frame.iloc[held_idx], cols)
-        metrics["held_out_ids"] = [str(x) for x in frame.iloc[held_idx].index]
+        metrics["held_out_metrics"] = evaluate_model(model, written(held_idx), cols)
+        metrics["held_out_ids"] = [str(x) for x in written(held_idx).index]
     for name, other in (eval_sets or {}).items():
         metrics[name] = evaluate_model(model, other, cols)
     return model, metrics
+
+
+def _background_rows(background: pd.DataFrame | None, taxonomy: Taxonomy, texts: list[str]) -> dict:
+    """Labelled rows of `background` whose text is not among `texts` (the user's label of a text wins)."""
+    if background is None:
+        return {"texts": [], "groups": [], "topics": [], "general": []}
+    rows = labelled_rows(background, LabelColumns(), taxonomy)
+    candidates = pd.Series(rows["texts"])
+    keep = np.flatnonzero(~candidates.isin(set(texts)) & ~candidates.duplicated())
+    return {key: [rows[key][i] for i in keep] for key in ("texts", "groups", "topics", "general")}
+
+
+def _thin_labels(groups: list[str], topics: list[list[str]], taxonomy: Taxonomy, minimum: int = MIN_EXAMPLES,
+                with_background: bool = False) -> str:
+    """A plain message naming the groups and topics with fewer than `minimum` of these training texts,
+    or "" when every one has enough."""
+    lines = []
+    for kind, ids, counts in (("group", taxonomy.group_ids, Counter(groups)),
+                              ("topic", taxonomy.topic_ids, Counter(t for row in topics for t in row))):
+        none = [i for i in ids if not counts[i]]
+        few = [f"{i} ({counts[i]})" for i in ids if 0 < counts[i] < minimum]
+        if none:
+            lines.append(f"  {kind}s with no example (the model will never predict them): {', '.join(none)}")
+        if few:
+            lines.append(f"  {kind}s with fewer than {minimum} examples (learnt poorly; their figures rest on a "
+                         f"few texts): {', '.join(few)}")
+    if not lines:
+        return ""
+    fix = "Add labelled texts of these" + ("." if with_background else
+                                           ", or train on top of the default corpus (cxtext train "
+                                           "--with-default-corpus; train(..., background=default_corpus(tax)) "
+                                           "in Python).")
+    return f"too few training texts (of {len(groups)}) for some labels:\n" + "\n".join(lines) + "\n" + fix
+
+
+def _taxonomy(taxonomy: Taxonomy | str | None) -> Taxonomy:
+    return taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
 
 
 def _oof_frame(model: TextClassifier) -> pd.DataFrame:

@@ -49,3 +49,31 @@ def test_intervals_are_reproducible_and_printed():
     text = format_metrics(first)
     low, high = first["intervals_95"]["topic_micro_f1"]
     assert f"topics micro-F1 {first['topic_micro_f1']:.3f} (95% CI {low:.3f}-{high:.3f})" in text
+
+
+def test_a_figure_the_set_cannot_give_is_none_with_its_reason_never_nan():
+    import json
+
+    # four texts, right every time: but no group has 5 texts, none has a topic, none is too general
+    pred = pd.DataFrame({"group": ["complaint", "complaint", "gratitude", "gratitude"], "topics": [""] * 4,
+                         "is_general": [False] * 4, "is_repeat": [False] * 4})
+    m = score_labels(pred, list(pred["group"]), [[]] * 4, [False] * 4, TOPICS, is_repeat=[False] * 4)
+    assert m["group_accuracy"] == 1.0
+    for name in ("group_macro_f1", "topic_micro_f1", "topic_macro_f1", "general_f1", "repeat_f1"):
+        assert m[name] is None and m["not_measured"][name], name
+    assert m["not_measured"]["group_macro_f1"] == "no group has 5 texts in this set"
+    assert m["per_topic"]["speed"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+    assert m["intervals_95"] == {}
+    json.dumps(m, allow_nan=False)  # JSON null, not NaN
+    text = format_metrics(m)
+    assert "nan" not in text
+    assert "group accuracy 1.000  macro-F1 n/a: no group has 5 texts in this set" in text
+    assert "is_general F1 n/a: no text in this set is, or is called, too general" in text
+
+
+def test_a_label_predicted_but_never_true_scores_zero_not_undefined():
+    pred = pd.DataFrame({"group": ["complaint"] * 5, "topics": ["speed"] * 5, "is_general": [True] * 5})
+    m = score_labels(pred, ["complaint"] * 5, [[]] * 5, [False] * 5, TOPICS)
+    assert m["topic_micro_f1"] == 0.0 and m["general_f1"] == 0.0 and m["per_topic"]["speed"]["f1"] == 0.0
+    assert m["topic_macro_f1"] is None  # a mean over the topics the texts have: there are none
+    assert m["group_macro_f1"] == 1.0 and set(m["not_measured"]) == {"topic_macro_f1"}

@@ -160,3 +160,30 @@ def test_english_training_columns_read_too(tax):
 def test_a_missing_column_names_what_is_there(tax):
     with pytest.raises(InputError, match="'Темы'.*columns are: Текст, Группа"):
         read_labels(pd.DataFrame({"Текст": ["a"], "Группа": ["Жалоба"]}), taxonomy=tax)
+
+
+def test_columns_a_caller_names_are_read_and_a_missing_one_is_named(tax):
+    frame = pd.DataFrame({"comment": ["тариф подорожал"], "label": ["Жалоба"], "themes": ["Тарифы, цены и комиссии"],
+                          "vague": ["нет"], "text": ["not this one"]})
+    named = {"text": "comment", "group": "label", "topics": "themes", "is_general": "vague"}
+    out = read_labels(frame, taxonomy=tax, columns=named)
+    assert out.loc[0, ["text", "group", "topics"]].tolist() == ["тариф подорожал", "complaint", "fees_prices"]
+    assert out.attrs["columns"]["text"] == "comment"
+    assert read_labels(frame, taxonomy=tax, columns=named | {"text": "COMMENT"}).loc[0, "text"] == "тариф подорожал"
+    with pytest.raises(InputError, match="'отзыв' not found; columns are: comment, label"):
+        read_labels(frame, taxonomy=tax, columns=named | {"text": "отзыв"})  # never the 'text' column instead
+
+
+def test_a_bad_cell_is_reported_under_the_column_it_is_in(tax):
+    frame = pd.DataFrame({"comment": ["a"], "group": ["Жалобаа"], "topics": [""], "flag": ["может быть"]})
+    with pytest.raises(LabelFileError) as err:
+        read_labels(frame, taxonomy=tax, columns={"text": "comment", "is_general": "flag"})
+    assert {(p.row, p.column) for p in err.value.problems} == {(2, "group"), (2, "flag")}
+
+
+def test_train_reads_labels_as_read_labels_does(tax):
+    frame = analyst_file([("тариф подорожал", "жалоба", "Тарифы, цены и комиссии; Доставка", "нет"),
+                          ("спасибо", "Благодарность", "", "да"), ("не размечен", "", "", "")])
+    rows = labelled_rows(frame, taxonomy=tax)
+    assert rows["groups"] == ["complaint", "gratitude"] and rows["topics"] == [["fees_prices", "delivery"], []]
+    assert rows["general"] == [False, True] and rows["row"] == [2, 3] and rows["unlabelled"] == 1

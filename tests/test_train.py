@@ -114,7 +114,8 @@ def test_train_rejects_labels_outside_the_taxonomy_naming_the_row(tmp_path, caps
                  "--group-col", "group", "--topics-col", "topics", "--general-col", "is_general"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "row 2: group 'angry'" in err and "row 3: topic 'spead'" in err
+    # rows as the file shows them (header = row 1), as read_labels names them
+    assert "row 3, column 'group', value 'angry'" in err and "row 4, column 'topics', value 'spead'" in err
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,7 @@ def test_evaluate_writes_the_metrics_a_user_expects(tmp_path, corpus, capsys):
 def test_train_needs_text_in_every_row():
     frame = pd.DataFrame({"text": ["норм", None], "group": ["gratitude", "complaint"], "topics": ["", ""],
                           "is_general": [True, True]})
-    with pytest.raises(InputError, match="no text"):
+    with pytest.raises(InputError, match="row 3, column 'text', value '': the text is empty"):
         train(frame, LabelColumns(), holdout=0)
 
 
@@ -210,3 +211,144 @@ def test_the_metrics_of_training_describe_the_model_as_saved(user_labels, tmp_pa
     assert evaluate_model(again, held) == metrics["held_out_metrics"]
     texts = user_labels["text"].tolist()
     assert model.predict(texts).equals(again.predict(texts))
+
+
+# -- the label file train and evaluate read: read_labels' format, its checks, its messages ---------------
+
+# An analyst's file as write_labels writes it: Russian headers, group and topic names, a comma inside a name.
+ANALYST = pd.DataFrame({
+    "Текст": ["тариф подорожал, комиссия за перевод выросла", "почему такая комиссия за снятие наличных?",
+              "курьер опоздал на два часа", "доставку перенесли третий раз", "спасибо, всё отлично",
+              "благодарю за помощь", "верните комиссию, списали дважды", "приложение не открывается",
+              "не могу войти в приложение", "дорого и курьер хамит", "подскажите тарифы на обслуживание",
+              "ещё не размечено"],
+    "Группа": ["Жалоба", "Консультация", "Жалоба", "Жалоба", "Благодарность", "Благодарность", "Претензия",
+               "Жалоба", "Жалоба", "Жалоба", "Консультация", ""],
+    "Темы": ["Тарифы, цены и комиссии", "Тарифы, цены и комиссии", "Доставка", "доставка", "", "",
+             "Тарифы, цены и комиссии; Возвраты и компенсации", "Мобильное приложение и сайт", "app_website",
+             "Тарифы, цены и комиссии; Доставка", "тарифы, цены и комиссии", ""],
+    "Слишком общий": ["нет", "нет", "нет", "нет", "да", "да", "нет", "нет", "нет", "нет", "нет", ""],
+})
+
+
+def test_train_and_evaluate_read_the_file_read_labels_reads(tmp_path, capsys):
+    from cxtext.labels_io import read_labels
+
+    ANALYST.to_csv(tmp_path / "labels.csv", index=False, sep=";")
+    assert main(["evaluate", str(tmp_path / "labels.csv"), "--text-col", "Текст", "--group-col", "Группа",
+                 "--topics-col", "Темы", "--general-col", "Слишком общий", "--json", str(tmp_path / "m.json")]) == 0
+    metrics = json.loads((tmp_path / "m.json").read_text("utf-8"))
+    labels = read_labels(tmp_path / "labels.csv")
+    assert metrics["n"] == len(labels) == 11 and metrics["unlabelled_rows"] == 1
+    assert metrics["per_topic"]["fees_prices"]["support"] == labels["topics"].str.contains("fees_prices").sum() == 5
+    assert "1 row(s) without a group left out" in capsys.readouterr().out
+    # the default column names find the Russian headers too
+    assert main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--holdout", "0"]) == 0
+    assert "fees_prices" in load_model(tmp_path / "m").predict(["комиссия за перевод выросла"]).loc[0, "topics"]
+
+
+def test_bad_label_cells_are_named_by_row_and_column(tmp_path, capsys):
+    (tmp_path / "bad.csv").write_text("text,group,topics,is_general\nпривет,complaint,reachability,maybe\n"
+                                      "тест,complaint,app_website,no\n,complaint,,no\n", encoding="utf-8")
+    for command in (["evaluate"], ["train", "-o", str(tmp_path / "m")]):
+        assert main([command[0], str(tmp_path / "bad.csv"), *command[1:]]) == 2
+        err = capsys.readouterr().err
+        assert "2 problem(s) in bad.csv" in err
+        assert "row 2, column 'is_general', value 'maybe'" in err and "row 4, column 'text', value ''" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_evaluate_reads_labels_with_the_taxonomy_it_is_given(tmp_path, capsys):
+    tax = load_taxonomy().with_topic("cashback", "Кешбэк")
+    tax.save(tmp_path / "tax.yaml")
+    file = tmp_path / "labels.csv"
+    pd.DataFrame({"text": ["кешбэк не пришёл", "курьер опоздал"], "group": ["Жалоба", "Жалоба"],
+                  "topics": ["Кешбэк", "Доставка"], "is_general": ["нет", "нет"]}).to_csv(file, index=False)
+    assert main(["evaluate", str(file)]) == 2
+    assert "'Кешбэк' is not a topic of taxonomy 'cxtext-default'" in capsys.readouterr().err
+    # the labels are read now, but the default model does not know the topic: measuring it would mislead
+    assert main(["evaluate", str(file), "--taxonomy", str(tmp_path / "tax.yaml")]) == 2
+    assert "the labels use cashback of taxonomy" in capsys.readouterr().err
+    pd.read_csv(file).iloc[1:].to_csv(file, index=False)
+    assert main(["evaluate", str(file), "--taxonomy", str(tmp_path / "tax.yaml")]) == 0
+
+
+# -- training on a few labels ----------------------------------------------------------------------------
+
+def _few_labels(n: int = 2) -> pd.DataFrame:
+    """A user's first labels: two groups, three topics, a dozen texts."""
+    rows = [("не дозвониться до поддержки {}", "complaint", "reachability"),
+            ("курьер опоздал на {} часа", "complaint", "delivery"),
+            ("спасибо за быструю доставку {}", "gratitude", "delivery;speed")]
+    return pd.DataFrame([(text.format(i), group, topics, False) for i in range(n * 2) for text, group, topics in rows],
+                        columns=["text", "group", "topics", "is_general"])
+
+
+def test_thin_labels_are_named_before_training_not_left_to_sklearn(tmp_path, capsys):
+    import warnings
+
+    from cxtext.train import ThinLabelsWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(_few_labels(), holdout=0)
+    said = [str(w.message) for w in caught]
+    assert [w.category for w in caught] == [ThinLabelsWarning], said  # no raw sklearn warning besides
+    assert "topics with no example (the model will never predict them): staff_competence" in said[0]
+    assert "groups with fewer than 10 examples" in said[0] and "gratitude (4)" in said[0]
+    assert "--with-default-corpus" in said[0]
+    _few_labels().to_csv(tmp_path / "labels.csv", index=False)
+    assert main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--holdout", "0"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("cxtext: warning: too few training texts (of 12) for some labels:")
+    assert "UserWarning" not in err
+
+
+def test_figures_a_small_set_cannot_give_say_so_in_the_card(tmp_path, capsys):
+    _few_labels(4).to_csv(tmp_path / "labels.csv", index=False)
+    assert main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--holdout", "0.25"]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out and "macro-F1 n/a: no group has 5 texts in this set" in out
+    raw = (tmp_path / "m" / "card.json").read_text("utf-8")
+    held = json.loads(raw)["metrics"]["held_out_metrics"]  # 6 texts: 4 complaints, 2 thanks
+    assert "NaN" not in raw and held["group_macro_f1"] is None
+    assert held["not_measured"]["group_macro_f1"] == "no group has 5 texts in this set"
+    assert held["general_f1"] is None and "too general" in held["not_measured"]["general_f1"]
+    card_md = (tmp_path / "m" / "card.md").read_text("utf-8")
+    assert "nan" not in card_md and "n/a: no group has 5 texts in this set" in card_md
+
+
+@pytest.fixture()
+def small_default_corpus(tmp_path, monkeypatch):
+    """The default corpus, cut to a few rows: one text the user labels too, and the only suggestion."""
+    import sys
+
+    folder = tmp_path / "default" / "corpus"
+    folder.mkdir(parents=True)
+    rows = [{"id": f"c{i}", "text": t, "group": g, "topics": tp, "is_general": False, "is_repeat": False}
+            for i, (t, g, tp) in enumerate([("не дозвониться до поддержки 0", "suggestion", ["reachability"]),
+                                            ("приложение зависает", "complaint", ["app_website"]),
+                                            ("платеж не прошел", "complaint", ["payments"])])]
+    pd.DataFrame(rows).to_json(folder / "part.jsonl", orient="records", lines=True, force_ascii=False)
+    monkeypatch.setattr(sys.modules["cxtext.train"], "default_model_dir", lambda: folder.parent)
+
+
+def test_with_default_corpus_trains_on_it_too_and_your_label_wins(tmp_path, small_default_corpus):
+    _few_labels().to_csv(tmp_path / "labels.csv", index=False)
+    assert main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--holdout", "0",
+                 "--with-default-corpus"]) == 0
+    model = load_model(tmp_path / "m")
+    assert model.groups_ == ["complaint", "gratitude"]  # the corpus' "suggestion" text is labelled by the user
+    card = json.loads((tmp_path / "m" / "card.json").read_text("utf-8"))
+    assert card["data"]["trained_on"] == 12 + 2 and "2 rows of the default corpus" in card["data"]["note"]
+    assert card["metrics"]["cross_validated"]["n"] == 12  # measured on the user's rows
+
+
+def test_with_default_corpus_needs_the_default_labels_in_the_taxonomy():
+    from cxtext.taxonomy import from_dict
+    from cxtext.train import default_corpus
+
+    small = load_taxonomy().to_dict()
+    small["topics"] = [t for t in small["topics"] if t["id"] != "refunds"]
+    with pytest.raises(InputError, match="labelled with refunds, which taxonomy"):
+        default_corpus(from_dict(small))
