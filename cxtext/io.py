@@ -121,8 +121,8 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
         raise InputError(f"input file {path} is UTF-8 text with Russian letters; read as {encoding} it would be "
                          "gibberish: leave the encoding to detection (drop --input-encoding / encoding=)")
     given = frozenset(k for k, v in (("encoding", encoding), ("sep", sep)) if v is not None)
-    if encoding is not None and not (_decodes(sample, encoding) and _looks_like_text(
-            sample.decode(encoding, errors="replace"))):
+    if encoding is not None and not (_decodes(sample, encoding) and (codecs.lookup(encoding).name.startswith("utf")
+                                                                      or _looks_like_text(sample.decode(encoding)))):
         found = _detected_encoding(sample)
         raise InputError(f"input file {path} does not read as {encoding} text, the encoding you gave"
                          + (f"; it reads as {found}: drop --input-encoding (encoding=) and it is detected"
@@ -317,11 +317,11 @@ def _clean_header(frame: pd.DataFrame, header: Sequence[object] | None = None) -
     if any("\x00" in str(c) for c in frame.columns):
         frame.columns = [str(c).replace("\x00", "") for c in frame.columns]
     if header is not None and len(header) == len(frame.columns):
-        written = [str(h).replace("\x00", "") for h in header]
+        written = ["" if h is None or h != h else str(h).replace("\x00", "") for h in header]  # blank: NaN
         seen: set[str] = set()
         repeated = {}
         for name, column in zip(written, frame.columns):
-            if name in seen and str(column) != name:
+            if name and name in seen and str(column) != name:  # a blank header is pandas' "Unnamed: k"
                 repeated[str(column)] = name
             seen.add(name)
         if repeated:
@@ -381,10 +381,31 @@ def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
     if sheet is not None and sheet not in names:
         raise InputError(f"input file {path} has no sheet '{sheet}'; its sheets are: {', '.join(names)}")
     frame.columns = [str(c) for c in frame.columns]
+    for col in frame.columns:
+        frame[col] = _typed_or_text(frame[col])
     with pd.ExcelFile(path, engine="openpyxl") as book:
         header = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, nrows=1,
                                dtype=object).iloc[0].tolist() if len(frame.columns) else []
     return _clean_header(frame, header)
+
+
+def _typed_or_text(cells: pd.Series) -> pd.Series:
+    """A column of Excel cells: numbers (or dates, or yes/no) with blanks as missing when every filled cell
+    is of that one kind; otherwise text, as a CSV gives it ("5", "", "n/a"), so Parquet can store it."""
+    filled = cells[cells != ""]
+    kinds = {"text" if isinstance(v, str) else "bool" if isinstance(v, bool) else
+             "number" if isinstance(v, (int, float)) else "time" for v in filled}
+    if len(kinds) == 1 and "text" not in kinds:
+        return cells.where(cells != "", None)
+    if kinds <= {"text"}:
+        return cells
+    return cells.map(_as_cell_text)
+
+
+def _as_cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
 
 
 def count_rows(path: str | os.PathLike) -> int | None:

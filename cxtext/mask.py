@@ -63,7 +63,8 @@ _GROUP = re.compile(r"\d+")
 
 # "заказ № 1234567812345678": a number that fails Luhn right after an order label is the order's.
 _ORDER_LABEL = re.compile(
-    r"(?i:заказ|заявк|обращени|трек|накладн|отправлени|посылк|тикет|договор|order)\w*"
+    r"(?i:заказ|заявк|обращени|трек|накладн|отправлени|посылк|тикет|договор|транзакц|операци|платеж|платёж|чек|"
+    r"квитанци|фн|id|order)\w*"
     r"[ \u00a0]*(?:(?:№|#|N|номер)[ \u00a0]*)?[:.]?[ \u00a0]*$"
 )
 # "2019 2020 2021 2022" (years) and "1000 1500 2000 3000" (round sums) are not a card; a card whose

@@ -134,6 +134,8 @@ def _blank(value) -> bool:
 def _to_time(value) -> datetime | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return None
+    if isinstance(value, (int, float, np.number)):  # pd.Timestamp(45413) would be 1970 plus 45413 ns
+        return None
     try:
         if isinstance(value, str) and _DAY_FIRST.match(value):
             stamp = pd.to_datetime(value, dayfirst=True)

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .batch import predict_columns
@@ -57,14 +57,6 @@ class Item(BaseModel):
     turns: Optional[list[Turn]] = Field(None, max_length=5000, description="transcript; used instead of text")
     customer_id: Optional[Union[str, int]] = Field(None, description="with created_at, finds repeats in the request")
     created_at: Optional[str] = Field(None, examples=["2024-05-01T12:30:00+03:00"], description="ISO 8601")
-
-    @model_validator(mode="after")
-    def _has_text_or_turns(self) -> "Item":
-        # "text": null or "" is a ticket without text (answered with status "empty text"); an item with
-        # neither key is a mistake in the client's code, and a 422 tells its author at once
-        if not {"text", "turns"} & self.model_fields_set:
-            raise ValueError("give `text` (or `turns` for a transcript); null or \"\" mark a ticket without text")
-        return self
 
 
 class ClassifyRequest(BaseModel):

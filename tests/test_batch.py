@@ -291,3 +291,22 @@ def test_rows_left_out_of_the_repeat_history_are_counted_with_the_reason(tmp_pat
                          time_col="when", model=model, quiet=True)
     assert summary["rows"] == 4
     assert summary["rows_without_history"] == {"time not readable": 1, "no customer id": 1, "no time": 1}
+
+
+def test_xlsx_with_blank_and_mixed_cells_writes_parquet(tmp_path, model):
+    pd.DataFrame({"id": [101, None, 103], "score": [10, "n/a", 7], "text": ["Долго ждал", 5, "Списали деньги"]}
+                 ).to_excel(tmp_path / "in.xlsx", index=False)
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.parquet", text_col="text", id_col="id", model=model,
+                         quiet=True)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert summary["rows"] == 3 and out["id"].tolist()[::2] == [101, 103] and pd.isna(out["id"][1])
+    assert out["score"].tolist() == ["10", "n/a", "7"] and out["text"].tolist() == ["Долго ждал", "5", "Списали деньги"]
+
+
+def test_a_number_in_the_time_column_is_not_a_time(tmp_path, model):
+    pd.DataFrame({"cust": [7, 7, 7], "t": [45413, 45500, 45600], "text": ["Не могу дозвониться до оператора"] * 3}
+                 ).to_excel(tmp_path / "in.xlsx", index=False)
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.csv", text_col="text", customer_col="cust",
+                         time_col="t", model=model, quiet=True)
+    assert summary["rows_without_history"] == {"time not readable": 3}
+    assert not io.read_table(tmp_path / "out.csv")["is_repeat"].eq("true").any()

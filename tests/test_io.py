@@ -210,3 +210,8 @@ def test_an_encoding_given_that_does_not_fit_says_so_rather_than_blaming_the_fil
     (tmp_path / "junk.csv").write_bytes(bytes(range(1, 32)) * 50 + bytes(range(128, 256)) * 5)
     with pytest.raises(InputError, match="does not read as cp1251 text.*nor as UTF-8 or cp1251: check that it is"):
         io.read_table(tmp_path / "junk.csv", encoding="cp1251")
+
+
+def test_a_utf8_file_of_emoji_reads_with_the_utf8_encoding_given(tmp_path):
+    (tmp_path / "e.csv").write_text("id,text\n1,👍👍👍\n2,😡😡😡 ужас\n3,норм 👌\n", encoding="utf-8")
+    assert io.read_table(tmp_path / "e.csv", encoding="utf-8")["text"].tolist() == ["👍👍👍", "😡😡😡 ужас", "норм 👌"]

@@ -330,13 +330,11 @@ def test_an_internal_error_is_a_500_that_leaks_no_text_and_the_service_goes_on(m
     assert "classify failed" in logged and "916" not in logged and "сломай" not in logged
 
 
-def test_an_item_with_neither_text_nor_turns_gets_422_naming_it(client):
-    response = client.post("/v1/classify", json={"items": [{"id": "a", "text": "ок"}, {"id": "b"}]})
-    assert response.status_code == 422
-    assert "items[1]" in response.json()["message"] and "text" in response.json()["message"]
-    # an explicit null is a ticket without text, answered row by row
-    response = client.post("/v1/classify", json={"items": [{"id": "b", "text": None}]})
-    assert response.status_code == 200 and response.json()["items"][0]["status"] == "empty text"
+def test_an_item_without_text_is_answered_as_empty_not_refused(client):
+    # JSON libraries often leave out null fields: one such ticket must not cost the whole batch
+    response = client.post("/v1/classify", json={"items": [{"id": "a", "text": "ок"}, {"id": "b"}, {"id": "c", "text": None}]})
+    assert response.status_code == 200
+    assert [i["status"] for i in response.json()["items"]] == ["ok", "empty text", "empty text"]
 
 
 def test_serve_without_the_service_extra_says_what_to_install(monkeypatch, capsys):
