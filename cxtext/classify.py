@@ -101,7 +101,7 @@ class TextClassifier(BaseEstimator):
     and an is_general detector stacked on 'names no process'. Learned state is plain arrays."""
 
     def __init__(self, taxonomy: Taxonomy | None = None, C_group: float = 4.0, C_topic: float = 4.0,
-                 C_general: float = 2.0, review_threshold: float = 0.55,
+                 C_general: float = 8.0, review_threshold: float = 0.55,
                  cv: int = 5, random_state: int = 0):
         self.taxonomy = taxonomy
         self.C_group = C_group
