@@ -1,6 +1,7 @@
 """The classifier: one contact group, process topics, is_general, is_repeat and a confidence per text."""
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -19,6 +20,17 @@ from .taxonomy import Taxonomy, load_taxonomy
 LABEL_COLUMNS = ["group", "group_name", "topics", "topic_names", "is_general", "is_repeat",
                  "confidence", "needs_review", "status"]
 _PROCESSED = ("ok", "truncated")
+_WORD = re.compile(r"[^\W\d_]{2,}")  # two letters in a row, any alphabet ("ок", "emo_like" for an emoji)
+_PLACEHOLDER = re.compile(r"<\w+>")  # <num>, <card>, <url>... put in by preprocessing
+_SCORE = re.compile(r"\s*(10|\d)\s*((/|из)\s*(10|5))?\s*[.!+)]*\s*")  # "5", "10/10", "9 из 10": a score as a comment
+
+
+def _unreadable(doc: Prepared) -> bool:
+    """A text with no word and no score in it ("x", "12345", "+"): labelled, but only a reader can say what it is."""
+    first = _WORD.search(doc.text)  # most texts: their first word, found at once
+    if first and doc.text[first.start() - 1:first.start()] != "<":
+        return False
+    return not _WORD.search(_PLACEHOLDER.sub(" ", doc.text)) and not _SCORE.fullmatch(doc.masked)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -248,6 +260,9 @@ class TextClassifier(BaseEstimator):
         confidence = np.minimum(np.minimum(g_conf, t_cert), gen_cert)
         topic_lists = self._topic_lists(topic_on & processed[:, None])
         repeat = (np.array(says_repeat_many([d.masked for d in unique]), dtype=bool) & processed).tolist()
+        # a text opening with two letters has a word: the regular expressions run only for the rest
+        unreadable = np.array([not (len(d.text) > 1 and d.text[:2].isalpha()) and _unreadable(d) for d in unique],
+                              dtype=bool)
 
         # everything above is per distinct text; each input row takes its text's values
         rows = inverse.tolist()
@@ -270,7 +285,7 @@ class TextClassifier(BaseEstimator):
             "is_general": (general & processed)[inverse].tolist(),
             "is_repeat": repeat,
             "confidence": np.where(processed, np.round(confidence, 4), 0.0)[inverse].tolist(),
-            "needs_review": (processed & ((confidence < self.review_threshold) | guessed))[inverse].tolist(),
+            "needs_review": (processed & ((confidence < self.review_threshold) | guessed | unreadable))[inverse].tolist(),
             "status": expand([d.status if ok or d.status not in _PROCESSED else "empty text"
                               for d, ok in zip(unique, processed.tolist())]),
         }

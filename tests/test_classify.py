@@ -55,6 +55,16 @@ def test_verdicts_without_facts_are_too_general_and_name_no_topic(default_model,
     assert row["is_general"] and row["topics"] == ""
 
 
+def test_junk_with_no_word_or_score_goes_to_review(default_model):
+    junk = ["x", "12345", "+", "....", "a1"]
+    readable = ["5", "10/10", "9 из 10"]  # a score written as the comment is an answer, not junk
+    out = default_model.predict(junk + readable)
+    assert out.loc[:len(junk) - 1, "needs_review"].all()
+    assert (out["status"] == "ok").all()
+    unforced = default_model.predict(readable)
+    assert list(out.loc[len(junk):, "needs_review"]) == list(unforced["confidence"] < default_model.review_threshold)
+
+
 def test_names_are_russian(default_model):
     row = default_model.predict(["Не проходит перевод в приложении"]).iloc[0]
     assert row["group_name"] == "Жалоба"
