@@ -204,6 +204,17 @@ def negative_share(scores: pd.Series | np.ndarray, scale: str | Scale = "csi",
     return Estimate(100 * p, 100 * math.sqrt(p * (1 - p) / n), 100 * (centre - half), 100 * (centre + half), n)
 
 
+def smoothed_score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:
+    """`score`'s value with the interval of `smoothed_interval`: for a small part of the answers (a segment,
+    a period), where three detractors would otherwise read as -100..-100."""
+    values = answer_values(scores, scale)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return Estimate(math.nan, math.nan, math.nan, math.nan, 0)
+    _, se, low, high = smoothed_interval(values.sum(), values @ values, len(values), value_bounds(scale))
+    return Estimate(float(values.mean()), float(se), float(low), float(high), int(len(values)))
+
+
 def score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:
     """The headline metric of a scale: NPS for 'nps', the mean for CSI/CSAT/CES."""
     sc = get_scale(scale)

@@ -208,3 +208,38 @@ def test_0_to_10_answers_read_as_csat_are_counted_and_the_cli_suggests_nps(tmp_p
     summary = dict(r[:2] for r in wb["Сводка"].iter_rows(values_only=True) if r[0])
     assert summary["Поднимают оценку"] == summary["Тянут оценку вниз"] == "—"  # no conclusions off a wrong scale
     assert any("--scale nps" in str(r[0]) for r in wb["Сводка"].iter_rows(values_only=True))
+
+
+def test_a_small_segment_gets_the_smoothed_interval_not_a_point(tmp_path):
+    frame = pd.DataFrame({"score": [0, 1, 2] + [9, 10, 3, 8] * 20, "segment": ["VIP"] * 3 + ["Массовый"] * 80,
+                          "topics": "speed", "is_general": False})
+    make_report(frame, [tmp_path / "s.xlsx"], score_col="score", scale="nps", segment_col="segment")
+    rows = [r for r in openpyxl.load_workbook(tmp_path / "s.xlsx")["Сегменты"].iter_rows(values_only=True)
+            if r[0] == "VIP"]
+    assert rows and rows[0][2] == -100 and rows[0][3] == -100 and rows[0][4] == pytest.approx(23.5, abs=0.1)
+
+
+@pytest.mark.parametrize("values, message", [
+    (["ужас", "норм", "спасибо"], "is a number"),
+    ([55, 70, 80], "--scale"),
+    ([None, None, None], "is empty"),
+])
+def test_a_score_column_without_usable_scores_is_refused_with_the_fix(values, message, tmp_path):
+    frame = pd.DataFrame({"score": values, "topics": "speed", "is_general": False})
+    with pytest.raises(InputError, match=message):
+        make_report(frame, [tmp_path / "n.html"], score_col="score", scale="nps")
+
+
+def test_the_headline_names_only_topics_the_answers_can_tell_from_none(tmp_path):
+    from cxtext.drivers import drivers
+
+    rng = np.random.default_rng(5)
+    scores = rng.integers(5, 11, 600)
+    scores[200:400] = rng.integers(0, 5, 200)  # reachability pulls the score down
+    speed = rng.permutation(600) < 200  # speed is named by answers of every kind: no effect of its own
+    topics = [";".join(t for t, on in (("reachability", 200 <= i < 400), ("speed", speed[i])) if on) for i in range(600)]
+    frame = pd.DataFrame({"score": scores, "topics": topics, "is_general": False})
+    table = drivers(frame, "score", "nps", n_boot=50).set_index("topic")
+    assert table.loc["reachability", "significant"] and not table.loc["speed", "significant"]
+    summary = make_report(frame, [tmp_path / "h.xlsx"], score_col="score", scale="nps")
+    assert summary["pulls_down"] == ["Дозвон и ожидание ответа"] and summary["lifts"] == []

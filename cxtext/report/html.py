@@ -160,8 +160,14 @@ def _segments(d: ReportData) -> str:
     if d.segments is not None and len(d.segments):
         neg = d.segments[~d.segments["greyed"] & (d.segments["impact"] < 0)]
         worst = neg.sort_values("impact").groupby("segment").head(3).sort_values(["segment", "impact"])
-        cols = {"segment": "Сегмент", "topic_name": "Тема", "n": "n", "share": "Доля", "impact": "Влияние"}
-        out += ('<p class="hint">Три темы, сильнее всего тянущие оценку вниз в каждом сегменте:</p>'
+        cols = {"segment": "Сегмент", "topic_name": "Тема", "n": "n", "share": "Доля", "impact": "Влияние",
+                "sig": "Значимо"}
+        worst = worst.assign(sig=np.where(worst["significant"], "да", "нет"))
+        missing = sorted(set(d.segments["segment"].astype(str)) - set(worst["segment"].astype(str)))
+        absent = (" Не показаны сегменты, где нет такой темы хотя бы с 30 ответами: " + escape(", ".join(missing))
+                  + "." if missing else "")
+        out += ('<p class="hint">Три темы, сильнее всего тянущие оценку вниз в каждом сегменте (темы меньше 30 '
+                f'ответов не показаны; «Значимо: нет» — разница может быть случайной).{absent}</p>'
                 '<div class="panel">' + _table(worst, cols, pct=("share",), flags=True) + "</div>")
     return out
 

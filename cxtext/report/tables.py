@@ -10,7 +10,7 @@ import pandas as pd
 from ..drivers import ALL, drivers, examples, trend_changes, trends  # noqa: F401 (ALL)
 from ..errors import InputError
 from ..scores import (BAD_DATE, OFF_SCALE, Estimate, clean_periods, clean_scores, contact_metrics, get_scale, negative_share,
-                      score, suggest_scale)
+                      score, smoothed_score, suggest_scale)
 
 METRIC_NAMES = {"nps": "NPS", "csi": "CSI", "csat": "CSAT", "ces": "CES", "ces7": "CES"}
 
@@ -56,8 +56,10 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
     if "topics" not in labelled.columns:
         raise InputError("the file has no 'topics' column, so it is not labelled; run 'cxtext label' on it "
                          f"first (columns are: {', '.join(map(str, labelled.columns))})")
-    table = drivers(labelled, score_col, sc, taxonomy=taxonomy, n_boot=n_boot)
     clean, quality = clean_scores(labelled[score_col], sc)
+    if not clean.notna().any():
+        raise InputError(_no_scores(labelled[score_col], score_col, sc))
+    table = drivers(labelled, score_col, sc, taxonomy=taxonomy, n_boot=n_boot)
     data = ReportData(
         metric=METRIC_NAMES.get(sc.name, sc.name.upper()), scale=sc.name, overall=score(clean, sc),
         rows=len(labelled), drivers=table, quality=quality, general_n=table.attrs["general_n"],
@@ -95,6 +97,21 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
     return data
 
 
+def _no_scores(raw: pd.Series, score_col: str, sc) -> str:
+    """Why a report cannot be made from this score column, and what to do."""
+    filled = raw.dropna().astype(str).str.strip()
+    filled = filled[filled != ""]
+    if not len(filled):
+        return f"the score column '{score_col}' is empty; pass the column that holds the scores with --score-col"
+    numbers = pd.to_numeric(filled.str.replace(",", ".", regex=False), errors="coerce")
+    sample = ", ".join(repr(v[:30]) for v in filled.head(3))
+    if numbers.notna().any():
+        return (f"no score in '{score_col}' is on the {sc.name} scale ({sc.low:g}-{sc.high:g}) (values like {sample}); "
+                f"pass the scale of these answers with --scale")
+    return (f"no value in the score column '{score_col}' is a number (values like {sample}); "
+            f"pass the column that holds the scores with --score-col")
+
+
 def _check_scale(data: ReportData, raw: pd.Series, quality: pd.DataFrame, sc) -> None:
     """Say how many scores are off the scale and, when most are, that the scale is probably wrong."""
     off = int(quality.loc[quality["reason"] == OFF_SCALE, "n"].sum())
@@ -130,7 +147,7 @@ def _check_dates(data: ReportData, raw: pd.Series, period_col: str) -> None:
 def _segment_scores(frame: pd.DataFrame, clean: pd.Series, segment_col: str, sc) -> pd.DataFrame:
     rows = []
     for seg, idx in frame.groupby(frame[segment_col].astype(str), sort=True).groups.items():
-        est = score(clean.loc[idx], sc)
+        est = smoothed_score(clean.loc[idx], sc)
         rows.append({"segment": seg, "n": est.n, "score": est.value, "score_low": est.low,
                      "score_high": est.high, "low_n": est.n < 300, "greyed": est.n < 30})
     return pd.DataFrame(rows)
@@ -138,7 +155,8 @@ def _segment_scores(frame: pd.DataFrame, clean: pd.Series, segment_col: str, sc)
 
 def summary(data: ReportData) -> dict:
     """The headline figures make_report returns (and the summary sheet shows)."""
-    named = data.drivers[~data.drivers["greyed"]].iloc[:0 if data.wrong_scale else None]
+    # only topics whose interval leaves out 0: a headline must not name a topic the answers cannot tell from none
+    named = data.drivers[data.drivers["significant"]].iloc[:0 if data.wrong_scale else None]
     worst = named[named["impact"] < 0].head(3)
     best = named[named["impact"] > 0].sort_values("impact", ascending=False).head(3)
     return {
