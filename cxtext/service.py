@@ -159,7 +159,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
 
 def _value(item: Item, limit: int) -> tuple[Any, bool]:
     """What the model reads for an item (text or list of turns), cut to `limit` characters."""
-    if item.turns is not None:
+    if item.turns:  # an empty list of turns is a ticket without text, as a missing one is
         turns, left, cut = [], limit, False
         for turn in item.turns:
             text = turn.text or ""
@@ -406,6 +406,8 @@ def _problems(errors) -> dict:
 
 _NOT_AN_OBJECT = [{"loc": ("body",), "msg": "Input should be a valid dictionary or object to extract fields from",
                    "type": "model_attributes_type"}]
+_NOT_DECLARED_JSON = [{"loc": ("body",), "type": "model_attributes_type",
+                        "msg": "the body is not declared as JSON; send it with the header Content-Type: application/json"}]
 _NOT_JSON = {"message": "the body is not valid JSON in UTF-8 (or is nested too deeply); "
                         "send {\"items\": [{\"id\": ..., \"text\": ...}]}"}
 
@@ -464,7 +466,7 @@ class _FastClassify:
         if not raw:
             return 422, _problems([{"loc": ("body",), "msg": "Field required", "type": "missing"}])
         if not _is_json(content_type):
-            return 422, _problems(_NOT_AN_OBJECT)
+            return 422, _problems(_NOT_DECLARED_JSON)
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
