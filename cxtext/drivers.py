@@ -17,7 +17,7 @@ import pandas as pd
 
 from .errors import InputError
 from .scores import (MIN_N, RELIABLE_N, Z95, answer_values, as_bool, clean_periods, clean_scores, get_scale,
-                     score, smoothed_interval, topic_lists, topic_matrix, value_bounds)
+                     score, segment_labels, smoothed_interval, topic_lists, topic_matrix, value_bounds)
 
 from .mask import mask_text as _mask_text
 
@@ -167,7 +167,7 @@ def drivers(frame: pd.DataFrame, score_col: str, scale: str = "nps", topics_col:
             raise InputError(f"segment column '{segment_col}' not found; columns are: {', '.join(frame.columns)}")
         parts = [drivers(frame, score_col, scale, topics_col, general_col=general_col, taxonomy=tax,
                          interval=interval, n_boot=n_boot, seed=seed).assign(segment="Все")]
-        for seg, sub in frame.groupby(frame[segment_col].astype(str), sort=True):
+        for seg, sub in frame.groupby(segment_labels(frame[segment_col]), sort=True):
             parts.append(drivers(sub, score_col, scale, topics_col, general_col=general_col, taxonomy=tax,
                                  interval=interval, n_boot=n_boot, seed=seed).assign(segment=seg))
         out = pd.concat(parts, ignore_index=True)

@@ -204,6 +204,16 @@ def negative_share(scores: pd.Series | np.ndarray, scale: str | Scale = "csi",
     return Estimate(100 * p, 100 * math.sqrt(p * (1 - p) / n), 100 * (centre - half), 100 * (centre + half), n)
 
 
+NO_GROUP = "без группы (текст не обработан)"
+NO_SEGMENT = "(не указан)"
+
+
+def segment_labels(values: pd.Series) -> pd.Series:
+    """Segment names as text, a missing or blank one shown as NO_SEGMENT rather than '' or 'nan'."""
+    text = values.astype("string").str.strip()
+    return text.mask(text.isna() | (text == ""), NO_SEGMENT).astype(str)
+
+
 def smoothed_score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:
     """`score`'s value with the interval of `smoothed_interval`: for a small part of the answers (a segment,
     a period), where three detractors would otherwise read as -100..-100."""
@@ -384,7 +394,8 @@ def contact_metrics(labelled: pd.DataFrame, taxonomy=None, *, period_col: str | 
                            "points": pts, "cost": cost})
     by_group = groups.groupby("group", sort=False).agg(contacts=("points", "size"), points=("points", "sum"),
                                                         cost=("cost", "sum")).reset_index()
-    by_group.insert(1, "group_name", by_group["group"].map(tax.group_name))
+    by_group.insert(1, "group_name", by_group["group"].map(lambda g: tax.group_name(g) if g not in ("", "nan")
+                                                          else NO_GROUP))
     by_group.insert(3, "share", by_group["contacts"] / max(total, 1))
     order = {g: i for i, g in enumerate(tax.group_ids)}
     by_group = by_group.sort_values("group", key=lambda s: s.map(order).fillna(99)).reset_index(drop=True)

@@ -243,3 +243,16 @@ def test_the_headline_names_only_topics_the_answers_can_tell_from_none(tmp_path)
     assert table.loc["reachability", "significant"] and not table.loc["speed", "significant"]
     summary = make_report(frame, [tmp_path / "h.xlsx"], score_col="score", scale="nps")
     assert summary["pulls_down"] == ["Дозвон и ожидание ответа"] and summary["lifts"] == []
+
+
+def test_a_missing_segment_or_group_is_named_not_left_blank(tmp_path):
+    frame = pd.DataFrame({"score": [9, 3, 7, 10, 2, 8], "segment": ["VIP", None, "", "VIP", "Массовый", "Массовый"],
+                          "topics": ["speed", "speed", "", "speed", "speed", ""],
+                          "group": ["complaint", "complaint", "", "gratitude", "complaint", ""],
+                          "is_general": [False, False, True, False, False, True]})
+    make_report(frame, [tmp_path / "b.xlsx"], score_col="score", scale="nps", segment_col="segment")
+    wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    segments = [r[0] for r in wb["Сегменты"].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert "(не указан)" in segments and "" not in segments and "nan" not in segments
+    cells = [c for sheet in wb for row in sheet.iter_rows(values_only=True) for c in row]
+    assert "без группы (текст не обработан)" in cells

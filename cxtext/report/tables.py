@@ -10,7 +10,7 @@ import pandas as pd
 from ..drivers import ALL, drivers, examples, trend_changes, trends  # noqa: F401 (ALL)
 from ..errors import InputError
 from ..scores import (BAD_DATE, OFF_SCALE, Estimate, clean_periods, clean_scores, contact_metrics, get_scale, negative_share,
-                      score, smoothed_score, suggest_scale)
+                      score, segment_labels, smoothed_score, suggest_scale)
 
 METRIC_NAMES = {"nps": "NPS", "csi": "CSI", "csat": "CSAT", "ces": "CES", "ces7": "CES"}
 
@@ -146,7 +146,7 @@ def _check_dates(data: ReportData, raw: pd.Series, period_col: str) -> None:
 
 def _segment_scores(frame: pd.DataFrame, clean: pd.Series, segment_col: str, sc) -> pd.DataFrame:
     rows = []
-    for seg, idx in frame.groupby(frame[segment_col].astype(str), sort=True).groups.items():
+    for seg, idx in frame.groupby(segment_labels(frame[segment_col]), sort=True).groups.items():
         est = smoothed_score(clean.loc[idx], sc)
         rows.append({"segment": seg, "n": est.n, "score": est.value, "score_low": est.low,
                      "score_high": est.high, "low_n": est.n < 300, "greyed": est.n < 30})
