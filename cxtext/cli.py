@@ -83,6 +83,10 @@ def _evaluate(args) -> None:
     from .io import read_table
     from .train import LabelColumns, evaluate_model, read_corpus
 
+    if args.json and not Path(args.json).resolve().parent.is_dir():  # before the work, not after it
+        from .errors import InputError
+        raise InputError(f"--json {args.json}: the folder {Path(args.json).resolve().parent} does not exist; "
+                         "create it or write the metrics elsewhere")
     model = load_model(args.model)
     frame = read_corpus(args.data) if str(args.data).endswith(".jsonl") else read_table(args.data)
     frame.attrs["source"] = Path(args.data).name  # label errors name the file

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import platform
+import zipfile
+import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -77,6 +79,9 @@ def save(model, path: str | Path, card: dict | None = None) -> Path:
 _RETIRED_PARAMS = frozenset({"chunk_topics"})  # topics scored on pieces of long texts
 
 
+_AGAIN = " Copy the model directory again from where it came, or retrain it with `cxtext train`."
+
+
 def load(path: str | Path | None = None):
     """Rebuild a TextClassifier from a directory written by save(); refuses unknown formats."""
     from .classify import TextClassifier
@@ -89,15 +94,23 @@ def load(path: str | Path | None = None):
     try:
         meta = json.loads(meta_file.read_text("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{meta_file} is not valid JSON ({exc}); the model directory is damaged") from exc
-    if meta.get("format") != FORMAT:
-        raise ModelError(f"{path} holds format {meta.get('format')!r}, not {FORMAT!r}")
+        raise ModelError(f"{meta_file} is not valid JSON ({exc}); the model directory is damaged.{_AGAIN}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise ModelError(f"{meta_file} is not a cxtext model (format {found!r}, expected {FORMAT!r}).{_AGAIN}")
     if meta.get("protocol") != PROTOCOL:
         raise ModelError(f"{path} was saved with model protocol {meta.get('protocol')} by cxtext "
                          f"{meta.get('versions', {}).get('cxtext')}; this cxtext {__version__} reads protocol "
                          f"{PROTOCOL}. Retrain the model with this version (`cxtext train`).")
-    with np.load(array_file, allow_pickle=False) as data:  # no pickle: arrays only
-        arrays = {name: data[name] for name in data.files}
+    try:
+        with np.load(array_file, allow_pickle=False) as data:  # no pickle: arrays only
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ModelError(f"{array_file} cannot be read ({type(exc).__name__}: {exc}); the model directory is "
+                         f"damaged.{_AGAIN}") from exc
+    missing = [name for name in _ARRAYS if name not in arrays]
+    if missing:
+        raise ModelError(f"{array_file} lacks the arrays {', '.join(missing)}; the model directory is damaged.{_AGAIN}")
     model = TextClassifier(**{k: v for k, v in meta["params"].items() if k not in _RETIRED_PARAMS})
     model.taxonomy_ = from_dict(meta["taxonomy"], str(path))
     model.taxonomy = model.taxonomy_

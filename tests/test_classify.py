@@ -160,6 +160,18 @@ def test_incompatible_or_missing_model_gets_a_clear_message(default_model, tmp_p
         load_model(tmp_path / "empty")
 
 
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "model.npz").write_bytes((d / "model.npz").read_bytes()[:1000]), "model.npz cannot be read"),
+    (lambda d: (d / "model.json").write_text("{}", "utf-8"), "is not a cxtext model"),
+    (lambda d: (d / "model.json").write_text("{", "utf-8"), "not valid JSON"),
+])
+def test_a_damaged_model_directory_gets_a_message_with_the_fix(default_model, tmp_path, damage, message):
+    save(default_model, tmp_path / "m")
+    damage(tmp_path / "m")
+    with pytest.raises(ModelError, match=f"{message}.*(Copy the model directory again|retrain)"):
+        load_model(tmp_path / "m")
+
+
 def test_estimator_contract():
     model = TextClassifier(C_group=2.0)
     assert clone(model).get_params()["C_group"] == 2.0

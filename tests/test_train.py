@@ -156,6 +156,14 @@ def test_retrain_on_a_user_taxonomy_with_a_new_topic(user_labels, tmp_path):
     assert (tmp_path / "m" / "card.md").read_text("utf-8").startswith("# Model card")
 
 
+def test_evaluate_refuses_a_json_path_in_a_missing_folder_before_the_work(tmp_path, capsys):
+    pd.DataFrame({"text": ["не дозвониться"], "group": ["complaint"], "topics": ["reachability"],
+                  "is_general": [False]}).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["evaluate", str(tmp_path / "t.csv"), "--json", str(tmp_path / "no" / "m.json")]) == 2
+    captured = capsys.readouterr()
+    assert "does not exist" in captured.err and "group accuracy" not in captured.out
+
+
 def test_evaluate_writes_the_metrics_a_user_expects(tmp_path, corpus, capsys):
     sample = corpus.iloc[::40][["text", "group", "topics", "is_general"]].copy()
     sample["topics"] = sample["topics"].map(";".join)
