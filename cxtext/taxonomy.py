@@ -152,6 +152,20 @@ def from_dict(data: dict, source: str = "<dict>") -> Taxonomy:
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml's safe loader, refusing a key written twice in one mapping (the last would silently win)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is written twice in one entry", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Read a taxonomy YAML file; None gives the default taxonomy shipped with cxtext."""
     if path is None:
@@ -163,7 +177,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     if not path.exists():
         raise InputError(f"taxonomy file {path} not found; pass a YAML file with 'groups' and 'topics'")
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.load(path.read_text("utf-8"), Loader=_UniqueKeyLoader)  # safe: SafeLoader's types only
     except yaml.YAMLError as exc:
         raise InputError(f"taxonomy file {path} is not valid YAML: {exc}") from exc
     return from_dict(data, str(path))

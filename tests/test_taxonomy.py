@@ -47,3 +47,11 @@ def test_broken_taxonomies_get_a_clear_error(bad):
 def test_missing_taxonomy_file_names_the_path(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_taxonomy(tmp_path / "nope.yaml")
+
+
+def test_a_key_written_twice_in_a_taxonomy_file_is_named_with_its_line(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: my\nversion: '1'\ngroups:\n  - id: complaint\n    name: Жалоба\n    name: Ж\n"
+                    "topics:\n  - id: speed\n    name: Скорость\n", "utf-8")
+    with pytest.raises(InputError, match=r"key 'name' is written twice(.|\n)*line 6"):
+        load_taxonomy(path)
