@@ -27,9 +27,6 @@ _SCORE = re.compile(r"\s*(10|\d)\s*((/|из)\s*(10|5))?\s*[.!+)]*\s*")  # "5", "
 
 def _unreadable(doc: Prepared) -> bool:
     """A text with no word and no score in it ("x", "12345", "+"): labelled, but only a reader can say what it is."""
-    first = _WORD.search(doc.text)  # most texts: their first word, found at once
-    if first and doc.text[first.start() - 1:first.start()] != "<":
-        return False
     return not _WORD.search(_PLACEHOLDER.sub(" ", doc.text)) and not _SCORE.fullmatch(doc.masked)
 
 

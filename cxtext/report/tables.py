@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..drivers import ALL, drivers, examples, trend_changes, trends  # noqa: F401 (ALL)
 from ..errors import InputError
-from ..scores import (BAD_DATE, OFF_SCALE, Estimate, clean_periods, clean_scores, contact_metrics, get_scale, negative_share,
+from ..scores import (BAD_DATE, NOT_NUMBER, OFF_SCALE, Estimate, clean_periods, clean_scores, contact_metrics, get_scale, negative_share,
                       score, segment_labels, smoothed_score, suggest_scale)
 
 METRIC_NAMES = {"nps": "NPS", "csi": "CSI", "csat": "CSAT", "ces": "CES", "ces7": "CES"}
@@ -58,7 +58,7 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
                          f"first (columns are: {', '.join(map(str, labelled.columns))})")
     clean, quality = clean_scores(labelled[score_col], sc)
     if not clean.notna().any():
-        raise InputError(_no_scores(labelled[score_col], score_col, sc))
+        raise InputError(_no_scores(quality, labelled[score_col], score_col, sc))
     table = drivers(labelled, score_col, sc, taxonomy=taxonomy, n_boot=n_boot)
     data = ReportData(
         metric=METRIC_NAMES.get(sc.name, sc.name.upper()), scale=sc.name, overall=score(clean, sc),
@@ -97,19 +97,18 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
     return data
 
 
-def _no_scores(raw: pd.Series, score_col: str, sc) -> str:
-    """Why a report cannot be made from this score column, and what to do."""
-    filled = raw.dropna().astype(str).str.strip()
-    filled = filled[filled != ""]
-    if not len(filled):
-        return f"the score column '{score_col}' is empty; pass the column that holds the scores with --score-col"
-    numbers = pd.to_numeric(filled.str.replace(",", ".", regex=False), errors="coerce")
-    sample = ", ".join(repr(v[:30]) for v in filled.head(3))
-    if numbers.notna().any():
-        return (f"no score in '{score_col}' is on the {sc.name} scale ({sc.low:g}-{sc.high:g}) (values like {sample}); "
-                f"pass the scale of these answers with --scale")
-    return (f"no value in the score column '{score_col}' is a number (values like {sample}); "
-            f"pass the column that holds the scores with --score-col")
+def _no_scores(quality: pd.DataFrame, raw: pd.Series, score_col: str, sc) -> str:
+    """Why a report cannot be made from this score column (from its data-quality table), and what to do."""
+    examples = dict(zip(quality["reason"], quality["examples"]))
+    if OFF_SCALE in examples:
+        better = suggest_scale(raw)
+        return (f"no score in '{score_col}' is on the {sc.name} scale ({sc.low:g}-{sc.high:g}) (values: "
+                f"{examples[OFF_SCALE]}); pass the scale of these answers with --scale"
+                + (f" (they fit --scale {better})" if better else ""))
+    if NOT_NUMBER in examples:
+        return (f"no value in the score column '{score_col}' is a number (values: {examples[NOT_NUMBER]}); "
+                "pass the column that holds the scores with --score-col")
+    return f"the score column '{score_col}' is empty; pass the column that holds the scores with --score-col"
 
 
 def _check_scale(data: ReportData, raw: pd.Series, quality: pd.DataFrame, sc) -> None:
