@@ -192,6 +192,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     statuses: Counter = Counter()
     failed_ids: list[str] = []
     renamed: dict[str, str] = {}
+    titles: list[str] = []
     bar = _progress(src, quiet)
     try:
         with io.open_writer(dst, **options) as writer:
@@ -200,6 +201,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
                 out = label_frame(chunk, labels)
                 renamed.update(_renames(chunk.columns, labels.columns))
+                titles = chunk.attrs.get("title_rows", titles)
                 renamed.update({f"{old} (column {chunk.columns.get_loc(new) + 1})": new for new, old
                                 in chunk.attrs.get("repeated_columns", {}).items()})
                 writer.write(out)
@@ -219,6 +221,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     summary.update({k: v for k, v in writer.info.items() if k not in summary and k != "rows"})
     if renamed:
         summary["renamed_columns"] = renamed
+    if titles:
+        summary["title_rows_skipped"] = titles
     if history is not None and history.unread_:
         # rows left out of the history still get repeats from their text; say how many, and why
         summary["rows_without_history"] = dict(history.unread_)

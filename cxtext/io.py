@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import re
 import tempfile
@@ -50,6 +51,7 @@ class CsvFormat:
     sep: str
     errors: str = "strict"  # "replace": UTF-8 but for a few broken bytes; their rows read "\ufffd" and are marked
     given: frozenset = frozenset()  # "encoding", "sep": what the caller gave rather than detection found
+    title_rows: int = 0  # lines above the header holding a title ("Выгрузка за июнь"), skipped
 
 
 def _kind(path: Path, role: str) -> str:
@@ -145,7 +147,8 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
     text = sample.decode(encoding, errors="replace")
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
-    return CsvFormat(encoding=encoding, sep=sep or _sniff_sep(text), errors=errors, given=given)
+    sep = sep or _sniff_sep(text)
+    return CsvFormat(encoding=encoding, sep=sep, errors=errors, given=given, title_rows=_csv_title_rows(text, sep))
 
 
 def _detected_encoding(sample: bytes) -> str | None:
@@ -204,18 +207,30 @@ def _utf16_or_binary(sample: bytes) -> bool:
     return False
 
 
-def _sniff_sep(text: str) -> str:
-    """The delimiter that splits the first lines into the most columns, consistently."""
+def _first_rows(text: str, sep: str) -> list[list[str]]:
+    """The first (up to 50) whole rows of a sample, split by `sep`."""
     lines = text.splitlines()[:50]
     if len(text) >= _SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of a cut sample may be partial
+    return list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+
+
+def _csv_title_rows(text: str, sep: str) -> int:
+    try:
+        return _title_rows(_first_rows(text, sep)[:_TITLE_ROWS + 1])
+    except csv.Error:
+        return 0
+
+
+def _sniff_sep(text: str) -> str:
+    """The delimiter that splits the first lines (below a title) into the most columns, consistently."""
     best, best_score = ",", (0.0, 1)
     for sep in DELIMITERS:
         try:
-            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+            rows = _first_rows(text, sep)
         except csv.Error:
             continue
-        rows = [r for r in rows if r]
+        rows = [r for r in rows[_title_rows(rows[:_TITLE_ROWS + 1]):] if r]
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -229,7 +244,7 @@ def _csv_kwargs(fmt: CsvFormat) -> dict:
     # keep_default_na=False: a comment "NA" or "null" is text, and an empty cell stays ""
     # index_col=False: a first row longer than the header must not turn the first column into an index
     return dict(sep=fmt.sep, encoding=fmt.encoding, encoding_errors=fmt.errors, dtype=str, keep_default_na=False,
-                na_filter=False, engine="c", index_col=False)
+                na_filter=False, engine="c", index_col=False, skiprows=fmt.title_rows)
 
 
 def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
@@ -292,28 +307,34 @@ def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encod
 def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str | None) -> Iterator[pd.DataFrame]:
     fmt = sniff_csv(path, encoding, sep)
     try:
-        header = _csv_header(path, fmt)
+        *titles, header = _csv_header(path, fmt)
         if chunksize is None:
-            yield _clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))), header)
+            yield _clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))), header, titles)
             return
         with pd.read_csv(path, chunksize=chunksize, **_csv_kwargs(fmt)) as reader:
             while (chunk := _strict(lambda: next(reader, None))) is not None:
-                yield _clean_header(chunk, header)
+                yield _clean_header(chunk, header, titles)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
             csv.Error) as exc:
         raise _csv_error(path, fmt, exc) from exc
 
 
-def _csv_header(path: Path, fmt: CsvFormat) -> list[str]:
-    """The header row as written (pandas renames a repeated name "a" to "a.1")."""
+def _csv_header(path: Path, fmt: CsvFormat) -> list[list[str]]:
+    """The title rows, then the header row as written (pandas renames a repeated name "a" to "a.1")."""
     with open(path, encoding=fmt.encoding, errors="replace", newline="") as handle:
-        return next(csv.reader(handle, delimiter=fmt.sep), [])
+        rows = list(itertools.islice(csv.reader(handle, delimiter=fmt.sep), fmt.title_rows + 1))
+    return rows + [[]] * (fmt.title_rows + 1 - len(rows))
 
 
-def _clean_header(frame: pd.DataFrame, header: Sequence[object] | None = None) -> pd.DataFrame:
+def _clean_header(frame: pd.DataFrame, header: Sequence[object] | None = None,
+                  titles: Sequence[Sequence[object]] = ()) -> pd.DataFrame:
     """Column names without NUL bytes: invisible on a terminal, "\x00id" would be named "id" in every
     message and could never be typed as --id-col. Columns that repeat a name of `header` are listed
-    in frame.attrs["repeated_columns"] (pandas' new name -> the name as written)."""
+    in frame.attrs["repeated_columns"] (pandas' new name -> the name as written); the title rows skipped
+    above the header, in frame.attrs["title_rows"]."""
+    if titles:
+        frame.attrs["title_rows"] = [" ".join(str(v).strip() for v in row if v == v and v is not None and str(v).strip())
+                                     for row in titles]
     if any("\x00" in str(c) for c in frame.columns):
         frame.columns = [str(c).replace("\x00", "") for c in frame.columns]
     if header is not None and len(header) == len(frame.columns):
@@ -365,6 +386,8 @@ def _nullable_ints(arrow_type):
 def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
     """A sheet (the first unless named), each cell as Excel typed it: numbers stay numbers (an NPS column can
     still be averaged in the output), text stays text ("00123" keeps its zeros), an empty cell is "".
+    A title above the header ("Выгрузка опроса за июнь" alone on row 1) is skipped and kept in
+    frame.attrs["title_rows"].
     """
     import zipfile
 
@@ -372,7 +395,10 @@ def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             names = book.sheet_names
             if sheet is None or sheet in names:
-                frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object,
+                name = sheet if sheet is not None else 0
+                top = pd.read_excel(book, sheet_name=name, header=None, nrows=_TITLE_ROWS + 1, dtype=object)
+                skip = _title_rows(top.values.tolist())
+                frame = pd.read_excel(book, sheet_name=name, dtype=object, skiprows=skip,
                                       keep_default_na=False, na_filter=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(
@@ -383,10 +409,25 @@ def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
     for col in frame.columns:
         frame[col] = _typed_or_text(frame[col])
-    with pd.ExcelFile(path, engine="openpyxl") as book:
-        header = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, nrows=1,
-                               dtype=object).iloc[0].tolist() if len(frame.columns) else []
-    return _clean_header(frame, header)
+    rows = top.values.tolist()
+    return _clean_header(frame, rows[skip] if len(frame.columns) else [], rows[:skip])
+
+
+_TITLE_ROWS = 10  # rows above the header that may hold a report title, a date, a blank line
+
+
+def _title_rows(rows: Sequence[Sequence[object]]) -> int:
+    """How many rows above the header hold a title ("Выгрузка опроса за июнь" alone on row 1, maybe a blank
+    row): 0 unless a first row of one cell of several words is followed by a row of column names at least
+    as wide as the rows under it."""
+    cells = [[v for v in row if v == v and v is not None and str(v).strip()] for row in rows]  # v != v: NaN
+    if not cells or len(cells[0]) > 1 or (cells[0] and " " not in str(cells[0][0]).strip()):
+        return 0  # the first row is the header: a one-word cell is a column name, not a title
+    header = next((i for i, row in enumerate(cells) if len(row) > 1), 0)
+    names = cells[header]
+    if not all(isinstance(v, str) and not v.strip().isdigit() for v in names):
+        return 0
+    return header if len(names) >= max(map(len, cells[header:])) else 0  # not a comment split at its commas
 
 
 def _typed_or_text(cells: pd.Series) -> pd.Series:

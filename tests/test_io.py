@@ -215,3 +215,29 @@ def test_an_encoding_given_that_does_not_fit_says_so_rather_than_blaming_the_fil
 def test_a_utf8_file_of_emoji_reads_with_the_utf8_encoding_given(tmp_path):
     (tmp_path / "e.csv").write_text("id,text\n1,👍👍👍\n2,😡😡😡 ужас\n3,норм 👌\n", encoding="utf-8")
     assert io.read_table(tmp_path / "e.csv", encoding="utf-8")["text"].tolist() == ["👍👍👍", "😡😡😡 ужас", "норм 👌"]
+
+
+def test_a_title_above_the_header_is_skipped_and_kept_aside(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["Выгрузка опроса NPS за июнь"], [], ["id", "text", "score"], [1, "долго ждал", 3], [2, "спасибо", None]):
+        sheet.append(row)
+    book.save(tmp_path / "titled.xlsx")
+    (tmp_path / "titled.csv").write_text("Выгрузка опроса NPS за июнь;;\nid;text;score\n1;долго ждал;3\n2;спасибо;\n",
+                                         encoding="cp1251")
+    for name in ("titled.xlsx", "titled.csv"):
+        chunks = list(io.iter_table(tmp_path / name, chunksize=1))
+        assert [list(c.columns) for c in chunks] == [["id", "text", "score"]] * 2, name
+        assert [c["text"].iloc[0] for c in chunks] == ["долго ждал", "спасибо"]
+        assert chunks[1].attrs["title_rows"][0] == "Выгрузка опроса NPS за июнь"
+
+
+def test_a_first_row_of_one_column_name_is_a_header_not_a_title(tmp_path):
+    (tmp_path / "one.csv").write_text("comment\nплохо, очень плохо\nхорошо\n", encoding="utf-8")
+    with pytest.raises(InputError, match="more fields than the header"):  # commas unquoted: said, not guessed
+        io.read_table(tmp_path / "one.csv")
+    (tmp_path / "one.csv").write_text("comment\nплохо\nхорошо\n", encoding="utf-8")
+    assert list(io.read_table(tmp_path / "one.csv").columns) == ["comment"]
+    pd.DataFrame({"text": ["плохо", "ok"], "note": [None, "видно"]}).to_excel(tmp_path / "one.xlsx", index=False)
+    frame = io.read_table(tmp_path / "one.xlsx")
+    assert list(frame.columns) == ["text", "note"] and "title_rows" not in frame.attrs
