@@ -76,7 +76,8 @@ class LabelFileError(InputError):
         shown = "\n  ".join(str(p) for p in self.problems[:30])
         more = f"\n  ... and {len(self.problems) - 30} more" if len(self.problems) > 30 else ""
         super().__init__(f"{len(self.problems)} problem(s) in {source}:\n  {shown}{more}\n"
-                         "Fix these cells (names or ids from the 'Справочник' sheet) and read the file again.")
+                         "Fix these cells (a group or topic is written as its Russian name or its id) and read "
+                         "the file again.")
 
 
 def _key(value: str) -> str:
@@ -122,12 +123,23 @@ class Resolver:
             if found is None:
                 names = [t.name for t in self.taxonomy.topics]
                 problems.append(f"'{part}' is not a topic of taxonomy '{self.taxonomy.name}'"
-                                f"{_did_you_mean(part, names)}; separate topics with ';'. A topic of your own "
-                                "must be added first: taxonomy.with_topic(id, name), or a taxonomy file "
-                                "(--taxonomy FILE) that declares it")
+                                f"{_did_you_mean(part, names)}; separate topics with ';'. {self._declare(part)}")
             elif found not in ids:
                 ids.append(found)
         return ids, problems
+
+
+    def _declare(self, topic: str) -> str:
+        """How to make a topic that is not in this taxonomy one: put back a default topic the taxonomy
+        left out, or declare a new one."""
+        default = load_taxonomy()
+        dropped = {_key(t.id): t for t in default.topics} | {_key(t.name): t for t in default.topics}
+        left_out = dropped.get(_key(topic))
+        if left_out is not None and left_out.id not in {t.id for t in self.taxonomy.topics}:
+            return (f"It is the default topic '{left_out.id}' ({left_out.name}), which taxonomy "
+                    f"'{self.taxonomy.name}' leaves out: put it back in your taxonomy file, or relabel the row")
+        return ("A topic of your own is declared first in a taxonomy file given with --taxonomy FILE "
+                "(in Python: load_taxonomy(FILE), or taxonomy.with_topic(id, name))")
 
 
 def _did_you_mean(text: str, options: Iterable[str]) -> str:
@@ -297,7 +309,7 @@ def _columns(frame: pd.DataFrame, source: str, names: Mapping[str, str]) -> dict
         raise InputError(f"{source}: column(s) {', '.join(repr(m) for m in missing)} not found; columns are: "
                          f"{', '.join(map(str, frame.columns))}. A labels file needs "
                          f"'{HEADERS['text']}', '{HEADERS['group']}' and '{HEADERS['topics']}' "
-                         "(or text, group, topics); write one with write_labels().")
+                         "(or text, group, topics), or name yours with --text-col, --group-col and --topics-col.")
     return found
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from cxtext.errors import InputError
 from cxtext.labels_io import HEADERS, LabelFileError, read_labels, write_labels
-from cxtext.taxonomy import load_taxonomy
+from cxtext.taxonomy import from_dict, load_taxonomy
 from cxtext.train import labelled_rows
 
 EXAMPLE = resources.files("cxtext").joinpath("data/analyst_labels_example.csv")
@@ -49,7 +49,17 @@ def test_bundled_example_needs_its_new_topic_declared_first(tax):
     problems = err.value.problems
     assert len(problems) >= 25
     assert all("Кешбэк-программа" in p.value and p.column == "Темы" for p in problems)
-    assert "with_topic" in str(err.value)
+    assert "declared first in a taxonomy file given with --taxonomy FILE" in str(err.value)
+    assert "Справочник" not in str(err.value)  # a sheet this file does not have
+
+
+def test_a_default_topic_the_taxonomy_left_out_is_named_as_left_out(tax):
+    raw = dict(tax.raw, name="my-bank", topics=[t for t in tax.raw["topics"] if t["id"] != "refunds"])
+    without_refunds = from_dict(raw)
+    rows = analyst_file([("верните деньги за двойное списание", "Претензия", "Возвраты и компенсации", "нет")])
+    with pytest.raises(LabelFileError, match="default topic 'refunds' .*which taxonomy 'my-bank' leaves out: "
+                                             "put it back in your taxonomy file"):
+        read_labels(rows, taxonomy=without_refunds)
 
 
 # -- round trip ---------------------------------------------------------------------------------------
