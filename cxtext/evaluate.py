@@ -57,8 +57,10 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
         "group_confusion": {"labels": labels,
                             "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
     }
-    out["intervals_95"] = {name: ci for name, ci in bootstrap_intervals(
-        np.array(y_true), np.array(y_pred), supported, T, P, g_true, g_pred).items() if out[name] is not None}
+    intervals = {name: ci for name, ci in bootstrap_intervals(np.array(y_true), np.array(y_pred), supported, T, P,
+                                                              g_true, g_pred).items() if out[name] is not None}
+    out["intervals_95"] = {name: ci for name, ci in intervals.items() if not isinstance(ci, str)}
+    out["intervals_not_given"] = {name: why for name, why in intervals.items() if isinstance(why, str)}
     if is_repeat is not None:
         r_true, r_pred = np.array(list(map(bool, is_repeat)), dtype=bool), pred["is_repeat"].to_numpy(bool)
         out["repeat_f1"] = measured("repeat_f1", f1_score(r_true, r_pred, zero_division=0)
@@ -73,13 +75,19 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
     return out
 
 
+MIN_INTERVAL_TEXTS = 10  # texts that have or are given a label, below which no interval is given
+
+
 def bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: Sequence[str], T: np.ndarray,
                         P: np.ndarray, g_true: np.ndarray, g_pred: np.ndarray, rounds: int = 1000,
                         seed: int = 0) -> dict:
-    """95% intervals of group macro-F1, topic micro-F1 and is_general F1 from resampling the texts.
+    """95% intervals of group macro-F1, topic micro-F1 and is_general F1 from resampling the texts; a
+    figure that fewer than MIN_INTERVAL_TEXTS texts have or are given gets, instead of an interval, the
+    reason (str).
 
     On a few hundred labelled texts a figure moves by several points from one sample to the next:
-    the interval says how far a difference between two models or a goal can be trusted."""
+    the interval says how far a difference between two models or a goal can be trusted. A resample in
+    which a figure is undefined (no text has or is given the label) is left out, not counted as 0."""
     n = len(y_true)
     if n == 0:
         return {}
@@ -87,27 +95,51 @@ def bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: Sequence
 
     def f1(tp: np.ndarray, predicted: np.ndarray, true: np.ndarray) -> np.ndarray:
         total = weights @ predicted + weights @ true
-        return np.divide(2 * (weights @ tp), total, out=np.zeros(rounds), where=total > 0)
+        return np.divide(2 * (weights @ tp), total, out=np.full(rounds, np.nan), where=total > 0)
 
-    per_group = [f1((y_true == g) & (y_pred == g), y_pred == g, y_true == g) for g in groups]
-    samples = {
-        "group_macro_f1": np.mean(per_group, axis=0) if per_group else np.zeros(rounds),
-        "topic_micro_f1": f1((T & P).sum(axis=1), P.sum(axis=1), T.sum(axis=1)),
-        "general_f1": f1(g_true & g_pred, g_pred, g_true),
+    per_group = np.array([f1((y_true == g) & (y_pred == g), y_pred == g, y_true == g) for g in groups]).reshape(
+        len(groups), rounds)
+    samples = {  # (resampled figure, texts that have or are given the label)
+        "group_macro_f1": (_mean_defined(per_group), int(np.isin(y_true, groups).sum())),
+        "topic_micro_f1": (f1((T & P).sum(axis=1), P.sum(axis=1), T.sum(axis=1)), int((T | P).any(axis=1).sum())),
+        "general_f1": (f1(g_true & g_pred, g_pred, g_true), int((g_true | g_pred).sum())),
     }
-    return {name: [round(float(v), 4) for v in np.percentile(values, [2.5, 97.5])]
-            for name, values in samples.items()}
+    out: dict = {}
+    for name, (values, texts) in samples.items():
+        if texts < MIN_INTERVAL_TEXTS:
+            out[name] = f"no interval: only {texts} text(s) have or are given the label"
+        else:
+            defined = values[~np.isnan(values)]
+            out[name] = [round(float(v), 4) for v in np.percentile(defined, [2.5, 97.5])]
+    return out
+
+
+def _mean_defined(per_label: np.ndarray) -> np.ndarray:
+    """Mean over labels of each resample, of the labels defined in it (NaN when none is)."""
+    count = (~np.isnan(per_label)).sum(axis=0)
+    return np.divide(np.nansum(per_label, axis=0), count, out=np.full(count.shape, np.nan), where=count > 0)
 
 
 def format_metrics(metrics: dict) -> str:
     """A short human-readable summary (what the CLI prints)."""
     ci = metrics.get("intervals_95", {})
     why = metrics.get("not_measured", {})
+    no_ci = metrics.get("intervals_not_given", {})
 
     def figure(name: str) -> str:
         if metrics[name] is None:
             return f"n/a: {why.get(name, 'not measurable on this set')}"
-        return f"{metrics[name]:.3f}" + (f" (95% CI {ci[name][0]:.3f}-{ci[name][1]:.3f})" if name in ci else "")
+        if name in ci:
+            return f"{metrics[name]:.3f} (95% CI {ci[name][0]:.3f}-{ci[name][1]:.3f})"
+        return f"{metrics[name]:.3f}" + (f" ({no_ci[name]})" if name in no_ci else "")
+
+    def over_groups() -> str:
+        conf = metrics["group_confusion"]
+        labelled = {g for g, row in zip(conf["labels"], conf["matrix"]) if sum(row)}
+        covered = metrics.get("group_macro_f1_groups")
+        if covered is None or metrics["group_macro_f1"] is None or labelled <= set(covered):
+            return ""
+        return f" over {', '.join(covered)} (groups with enough texts)"
 
     def share(value) -> str:
         return "n/a" if value is None else f"{value:.2f}"
@@ -115,7 +147,7 @@ def format_metrics(metrics: dict) -> str:
     left_out = metrics.get("unlabelled_rows", 0)
     lines = [f"texts: {metrics['n']}" + (f" ({left_out} row(s) without a group left out: not labelled yet)"
                                          if left_out else ""),
-             f"group accuracy {metrics['group_accuracy']:.3f}  macro-F1 {figure('group_macro_f1')}",
+             f"group accuracy {metrics['group_accuracy']:.3f}  macro-F1 {figure('group_macro_f1')}{over_groups()}",
              f"topics micro-F1 {figure('topic_micro_f1')}  macro-F1 {figure('topic_macro_f1')}",
              f"is_general F1 {figure('general_f1')}"]
     if "repeat_f1" in metrics:

@@ -77,3 +77,26 @@ def test_a_label_predicted_but_never_true_scores_zero_not_undefined():
     assert m["topic_micro_f1"] == 0.0 and m["general_f1"] == 0.0 and m["per_topic"]["speed"]["f1"] == 0.0
     assert m["topic_macro_f1"] is None  # a mean over the topics the texts have: there are none
     assert m["group_macro_f1"] == 1.0 and set(m["not_measured"]) == {"topic_macro_f1"}
+
+
+def test_a_tiny_sample_gets_no_interval_and_says_why():
+    # three too-general texts, all found: resamples without one are no evidence of an F1 of 0
+    pred, groups, topics, general = _sample(40, 0.0)
+    general = [i < 3 for i in range(40)]
+    pred["is_general"] = general
+    m = score_labels(pred, groups, topics, general, TOPICS)
+    assert "general_f1" not in m["intervals_95"]
+    assert m["intervals_not_given"]["general_f1"] == "no interval: only 3 text(s) have or are given the label"
+    assert "is_general F1 1.000 (no interval: only 3 text(s)" in format_metrics(m)
+    assert m["intervals_95"]["topic_micro_f1"] == [1.0, 1.0]
+
+
+def test_group_macro_f1_names_the_groups_it_covers_when_some_are_too_small():
+    groups = ["complaint"] * 6 + ["consultation"] * 6 + ["claim"] * 2
+    pred = pd.DataFrame({"group": groups, "topics": [""] * 14, "is_general": [False] * 14})
+    m = score_labels(pred, groups, [[]] * 14, [False] * 14, TOPICS)
+    assert m["group_macro_f1_groups"] == ["complaint", "consultation"]
+    assert "macro-F1 1.000 (95% CI 1.000-1.000) over complaint, consultation (groups with enough texts)" \
+        in format_metrics(m)
+    full = score_labels(*_sample(200, 0.1), TOPICS)
+    assert "groups with enough texts" not in format_metrics(full)  # every labelled group is covered
