@@ -56,7 +56,8 @@ def _train(args) -> None:
                                background=background)
     note = f"trained from {source.name}" + (f" and {metrics['background_rows']} rows of the default corpus"
                                             if background is not None else "")
-    save(model, args.output, make_card(model, metrics, data_note=note))
+    project = source.name == "corpus" and (source.parent / "taxonomy.yaml").exists()  # a model's own corpus/
+    save(model, args.output, make_card(model, metrics, data_note=note, project_corpus=project))
     if metrics["unlabelled_rows"]:
         print(f"{metrics['unlabelled_rows']} row(s) without a group left out: not labelled yet", file=sys.stderr)
     _print_metrics(metrics)

@@ -162,7 +162,11 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
                      "corpus_rows": int(len(kept)) + n_extra, "background_rows": n_extra,
                      "duplicate_texts_dropped": len(rows["texts"]) - len(kept),
                      "unlabelled_rows": rows["unlabelled"], "corpus_sha256_16": corpus_hash(written(kept)),
-                     "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                     "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "thin_labels": thin,
+                     "eval_sources": {name: str(other.attrs.get("source", "a labelled frame"))
+                                      for name, other in (eval_sets or {}).items()}}
+    if background is not None:
+        metrics["background_sha256_16"] = corpus_hash(background)
     metrics["cross_validated"] = score_labels(  # out-of-fold predictions of `frame`'s rows (they come last)
         _oof_frame(model).iloc[n_extra:], own("groups", fit_idx), own("topics", fit_idx), own("general", fit_idx),
         model.topics_)

@@ -153,7 +153,11 @@ def test_retrain_on_a_user_taxonomy_with_a_new_topic(user_labels, tmp_path):
     assert "cashback" in row["topics"].split(";") and "Кешбэк" in row["topic_names"]
     card = json.loads((tmp_path / "m" / "card.json").read_text("utf-8"))
     assert card["data"]["held_out"] > 0 and "held_out_metrics" in card["metrics"]
-    assert (tmp_path / "m" / "card.md").read_text("utf-8").startswith("# Model card")
+    card_md = (tmp_path / "m" / "card.md").read_text("utf-8")
+    assert card_md.startswith("# Model card")
+    assert "topics not in the default taxonomy: cashback (Кешбэк)" in card_md
+    assert f"Trained on {card['data']['rows']} labelled rows only" in card_md
+    assert "written for the project" not in card_md  # the analyst's own labels, not the default corpus
 
 
 def test_evaluate_refuses_a_json_path_in_a_missing_folder_before_the_work(tmp_path, capsys):
@@ -351,6 +355,10 @@ def test_with_default_corpus_trains_on_it_too_and_your_label_wins(tmp_path, smal
     card = json.loads((tmp_path / "m" / "card.json").read_text("utf-8"))
     assert card["data"]["trained_on"] == 12 + 2 and "2 rows of the default corpus" in card["data"]["note"]
     assert card["metrics"]["cross_validated"]["n"] == 12  # measured on the user's rows
+    assert card["data"]["background_sha256_16"] != card["data"]["sha256_16"]
+    card_md = (tmp_path / "m" / "card.md").read_text("utf-8")
+    assert f"plus 2 rows of the default corpus (hash `{card['data']['background_sha256_16']}`)" in card_md
+    assert "Trained on 12 labelled rows of yours and 2 texts of the default corpus" in card_md
 
 
 def test_with_default_corpus_needs_the_default_labels_in_the_taxonomy():
