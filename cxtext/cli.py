@@ -85,18 +85,25 @@ def _print_metrics(metrics: dict) -> None:
 
 def _evaluate(args) -> None:
     from .classify import load_model
+    from .errors import InputError
     from .io import read_table
+    from .labels_io import LabelFileError
     from .train import LabelColumns, evaluate_model, read_corpus
 
     if args.json and not Path(args.json).resolve().parent.is_dir():  # before the work, not after it
-        from .errors import InputError
         raise InputError(f"--json {args.json}: the folder {Path(args.json).resolve().parent} does not exist; "
                          "create it or write the metrics elsewhere")
     model = load_model(args.model)
     frame = read_corpus(args.data) if str(args.data).endswith(".jsonl") else read_table(args.data)
     frame.attrs["source"] = Path(args.data).name  # label errors name the file
     cols = LabelColumns(args.text_col, args.group_col, args.topics_col, args.general_col, args.repeat_col)
-    metrics = evaluate_model(model, frame, cols, taxonomy=args.taxonomy)
+    try:
+        metrics = evaluate_model(model, frame, cols, taxonomy=args.taxonomy)
+    except LabelFileError as exc:
+        if args.model is None and any("is not a topic" in p.message for p in exc.problems):
+            raise InputError(f"{exc}\nThe default model was evaluated (no --model given): for a model trained "
+                             "with topics of your own, pass --model DIR, its folder.") from exc
+        raise
     _print_metrics({"evaluation": metrics})
     if args.json:
         Path(args.json).write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
