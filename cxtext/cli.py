@@ -116,7 +116,7 @@ def _report(args) -> None:
     volume = read_table(args.volume) if args.volume else None
     summary = make_report(read_table(args.labelled), args.output, score_col=args.score_col,
                           scale=args.scale, text_col=args.text_col, period_col=args.period_col,
-                          segment_col=args.segment_col, volume=volume)
+                          segment_col=args.segment_col, volume=volume, contacts=args.contacts)
     for warning in summary["warnings"]:
         print(f"cxtext: warning: {warning}", file=sys.stderr)
     print(json.dumps(summary, ensure_ascii=False, default=str))
@@ -203,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-col", default="text")
     p.add_argument("--period-col")
     p.add_argument("--segment-col")
-    p.add_argument("--volume", help="CSV/XLSX with period and volume columns, for contact rate")
+    p.add_argument("--volume", help="CSV/XLSX with period and volume columns, for contact rate (implies --contacts)")
+    p.add_argument("--contacts", action="store_true",
+                   help="each row is a CRM contact (with a post-contact score): give points and cost per group")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("serve", help="HTTP service for CRM tickets")

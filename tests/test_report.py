@@ -256,3 +256,21 @@ def test_a_missing_segment_or_group_is_named_not_left_blank(tmp_path):
     assert "(не указан)" in segments and "" not in segments and "nan" not in segments
     cells = [c for sheet in wb for row in sheet.iter_rows(values_only=True) for c in row]
     assert "без группы (текст не обработан)" in cells
+
+
+def test_survey_answers_are_not_costed_as_contacts_unless_told(labelled, tmp_path):
+    make_report(labelled, [tmp_path / "s.xlsx", tmp_path / "s.html"], score_col="score", scale="nps")
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    assert "Обращения" not in wb.sheetnames and "Группы" in wb.sheetnames
+    sheet = [[c.value for c in row] for row in wb["Группы"].iter_rows()]
+    assert "ответы опроса, а не обращения" in sheet[0][0] and sheet[2][:3] == ["Группа", "Ответов", "Доля"]
+    assert not any("Стоимость" in str(v) for row in sheet for v in row)
+    assert "Ответы по группам" in (tmp_path / "s.html").read_text("utf-8")
+
+    make_report(labelled, [tmp_path / "c.xlsx", tmp_path / "c.html"], score_col="score", scale="nps", contacts=True)
+    sheet = [[c.value for c in row] for row in openpyxl.load_workbook(tmp_path / "c.xlsx")["Обращения"].iter_rows()]
+    assert "Стоимость: 130 ₽ за обращение, 330 ₽ с бэк-офисом" in sheet[0][0]  # the rule the figures follow
+    assert "жалоба — 2" in sheet[0][0] and "повторное обращение — ещё 3" in sheet[0][0]
+    header, groups = sheet[2], [row for row in sheet[3:[row[0] for row in sheet].index("Тема")] if row[0]]
+    assert [row[header.index("Стоимость, ₽")] for row in groups] == [130 * row[1] for row in groups]
+    assert "Стоимость: 130 ₽ за обращение" in (tmp_path / "c.html").read_text("utf-8")

@@ -29,11 +29,12 @@ def _read(labelled) -> pd.DataFrame:
 
 def make_report(labelled: pd.DataFrame | str | Path, outputs: Sequence[str | Path], *, score_col: str,
                 scale: str, text_col: str | None = None, period_col: str | None = None,
-                segment_col: str | None = None, volume=None, taxonomy=None) -> dict:
+                segment_col: str | None = None, volume=None, taxonomy=None, contacts: bool = False) -> dict:
     """Write each output (.xlsx and/or .html) and return the headline summary with the paths.
 
     `labelled` is the classifier's output (a frame or a CSV/Excel path); `volume` is a table or a file
-    with columns period, volume; `taxonomy` a Taxonomy, a YAML path, or None for the default.
+    with columns period, volume; `taxonomy` a Taxonomy, a YAML path, or None for the default; `contacts`: each
+    row is a CRM contact, so groups get points and cost (a survey answer gets neither; a volume implies it).
     """
     paths = [Path(p) for p in outputs]
     bad = [str(p) for p in paths if p.suffix.lower() not in WRITERS]
@@ -45,7 +46,7 @@ def make_report(labelled: pd.DataFrame | str | Path, outputs: Sequence[str | Pat
 
         taxonomy = load_taxonomy(taxonomy)
     data = build(_read(labelled), score_col=score_col, scale=scale, text_col=text_col, period_col=period_col,
-                 segment_col=segment_col, volume=volume, taxonomy=taxonomy)
+                 segment_col=segment_col, volume=volume, taxonomy=taxonomy, contacts=contacts)
     written = []
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)

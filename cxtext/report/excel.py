@@ -10,7 +10,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .tables import ReportData, fmt, summary
+from .tables import ReportData, contacts_note, fmt, summary
 
 # Text that a spreadsheet would run: "=HYPERLINK(...)", "+7...", "-очереди", "@SUM" (and tab/CR tricks).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -149,17 +149,19 @@ def write_excel(d: ReportData, path: str | Path) -> Path:
             "score_p": ("p (оценка)", P), "significant": ("Значимо (BH, 5%)", None)}
         write_table(ws, d.changes, change_cols)
     if d.contacts:
-        ws = wb.create_sheet("Обращения")
+        unit = "Обращений" if d.rows_are_contacts else "Ответов"
+        ws = wb.create_sheet("Обращения" if d.rows_are_contacts else "Группы")
+        safe_text(ws.cell(1, 1), contacts_note(d))
         nxt = write_table(ws, d.contacts["groups"], {
-            "group_name": ("Группа обращения", None), "contacts": ("Обращений", INT), "share": ("Доля", PCT),
-            "points": ("Баллы", INT), "cost": ("Стоимость", RUB)})
+            "group_name": ("Группа", None), "contacts": (unit, INT), "share": ("Доля", PCT),
+            "points": ("Баллы", INT), "cost": ("Стоимость, ₽", RUB)}, start_row=3)
         nxt = write_table(ws, d.contacts["topics"], {
-            "topic_name": ("Тема обращения", None), "contacts": ("Обращений", INT), "share": ("Доля", PCT),
-            "points": ("Баллы", INT), "cost": ("Стоимость", RUB), "rate": ("Контакт-рейт", "0.00%")},
+            "topic_name": ("Тема", None), "contacts": (unit, INT), "share": ("Доля", PCT),
+            "points": ("Баллы", INT), "cost": ("Стоимость, ₽", RUB), "rate": ("Контакт-рейт", "0.00%")},
             start_row=nxt)
         write_table(ws, d.contacts["periods"], {
-            "period": ("Период", None), "contacts": ("Обращений", INT), "points": ("Баллы", INT),
-            "cost": ("Стоимость", RUB), "volume": ("Объём бизнеса", INT), "rate": ("Контакт-рейт", "0.00%")},
+            "period": ("Период", None), "contacts": (unit, INT), "points": ("Баллы", INT),
+            "cost": ("Стоимость, ₽", RUB), "volume": ("Объём бизнеса", INT), "rate": ("Контакт-рейт", "0.00%")},
             start_row=nxt)
     ws = wb.create_sheet("Примеры")
     if d.examples is not None and len(d.examples):

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import charts
 from ..drivers import ALL
-from .tables import ReportData, fmt, overall_trend
+from .tables import ReportData, contacts_note, fmt, overall_trend
 
 CSS = """
 body{font-family:"Segoe UI","DejaVu Sans",Arial,sans-serif;color:#1f2933;background:#f5f6f8;margin:0}
@@ -175,10 +175,12 @@ def _segments(d: ReportData) -> str:
 def _contacts(d: ReportData) -> str:
     if not d.contacts:
         return ""
+    cols = {"group_name": "Группа", "contacts": "Обращений" if d.rows_are_contacts else "Ответов", "share": "Доля",
+            "points": "Баллы", "cost": "Стоимость, ₽"}
     g = d.contacts["groups"]
-    cols = {"group_name": "Группа", "contacts": "Обращений", "share": "Доля", "points": "Баллы", "cost": "Стоимость, ₽"}
-    return ('<h2>Обращения по группам</h2><p class="hint">Баллы: консультация и сервисный запрос — 1, жалоба и '
-            'претензия — 2, повторное обращение — ещё 3. Стоимость: 130 ₽ за обращение, 330 ₽ с бэк-офисом.</p>'
+    cols = {c: name for c, name in cols.items() if c in g.columns}
+    title = "Обращения по группам" if d.rows_are_contacts else "Ответы по группам"
+    return (f'<h2>{title}</h2><p class="hint">{escape(contacts_note(d))}</p>'
             '<div class="panel">' + _table(g, cols, pct=("share",), digits={"points": 0, "cost": 0}) + "</div>")
 
 

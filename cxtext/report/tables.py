@@ -9,8 +9,9 @@ import pandas as pd
 
 from ..drivers import ALL, drivers, examples, trend_changes, trends  # noqa: F401 (ALL)
 from ..errors import InputError
-from ..scores import (BAD_DATE, NOT_NUMBER, OFF_SCALE, Estimate, clean_periods, clean_scores, contact_metrics, get_scale, negative_share,
-                      score, segment_labels, smoothed_score, suggest_scale)
+from ..scores import (BACK_OFFICE_PRICE, BAD_DATE, NOT_NUMBER, OFF_SCALE, PRICE, Estimate, clean_periods, clean_scores,
+                      contact_metrics, get_scale, negative_share, score, segment_labels, smoothed_score, suggest_scale)
+from ..taxonomy import load_taxonomy
 
 METRIC_NAMES = {"nps": "NPS", "csi": "CSI", "csat": "CSAT", "ces": "CES", "ces7": "CES"}
 
@@ -36,6 +37,8 @@ class ReportData:
     trends: pd.DataFrame | None = None
     changes: pd.DataFrame | None = None
     contacts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    rows_are_contacts: bool = False  # CRM contacts (costed, with points and contact rate), not survey answers
+    points_rule: str = ""  # how the taxonomy gives points, in Russian
     examples: pd.DataFrame | None = None
     period_range: tuple[str, str] | None = None
     notes: list[str] = field(default_factory=list)
@@ -45,8 +48,9 @@ class ReportData:
 
 def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str | None = None,
           period_col: str | None = None, segment_col: str | None = None, volume=None,
-          taxonomy=None, n_boot: int = 1000) -> ReportData:
-    """Compute every table of the report from a labelled frame."""
+          taxonomy=None, n_boot: int = 1000, contacts: bool = False) -> ReportData:
+    """Compute every table of the report from a labelled frame. `contacts`: each row is a CRM contact
+    (points, cost and contact rate apply; a volume table implies it), not a survey answer."""
     sc = get_scale(scale)
     for col, flag in ((score_col, "--score-col"), (period_col, "--period-col"), (segment_col, "--segment-col"),
                       (text_col, "--text-col")):
@@ -88,13 +92,33 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
         if periods:
             data.period_range = (str(periods[0]), str(periods[-1]))
     if "group" in labelled.columns:
+        data.rows_are_contacts = contacts or volume is not None
+        data.points_rule = _points_rule(taxonomy)
         data.contacts = contact_metrics(labelled, taxonomy, period_col=period_col, volume=volume)
+        if not data.rows_are_contacts:  # a survey answer is not a contact: no points, no cost, no rate
+            data.contacts = {k: t.drop(columns=["points", "cost", "volume", "rate"], errors="ignore")
+                             for k, t in data.contacts.items()}
     elif volume is not None:
         data.notes.append("Таблица объёма передана, но в файле нет колонки 'group': метрики обращений не считались.")
     text_col = text_col or ("text" if "text" in labelled.columns else None)
     if text_col:
         data.examples = examples(labelled, text_col, score_col=score_col, taxonomy=taxonomy)
     return data
+
+
+def _points_rule(taxonomy) -> str:
+    tax = taxonomy or load_taxonomy()
+    given = ", ".join(f"{g.name.lower()} — {g.points}" for g in tax.groups if g.points)
+    return f"Баллы: {given}; повторное обращение — ещё {tax.repeat_points}."
+
+
+def contacts_note(d: ReportData) -> str:
+    """What the contacts table counts, and how points and cost are given (or why they are not)."""
+    if not d.rows_are_contacts:
+        return ("Строки — ответы опроса, а не обращения: баллы, стоимость и контакт-рейт не считаются "
+                "(для выгрузки обращений из CRM: cxtext report --contacts).")
+    return (f"{d.points_rule} Стоимость: {PRICE:g} ₽ за обращение, {BACK_OFFICE_PRICE:g} ₽ с бэк-офисом "
+            "(колонка back_office).")
 
 
 def _no_scores(quality: pd.DataFrame, raw: pd.Series, score_col: str, sc) -> str:
