@@ -26,10 +26,11 @@ def main() -> dict:
     for source, part in dev.groupby("source"):
         metrics[source] = evaluate_model(model, part, cols)
     print(format_metrics(metrics["all"]))
+    figure = lambda value: "n/a" if value is None else f"{value:.3f}"  # noqa: E731  (no text has or gets it)
     for source in sorted(set(dev["source"])):
         m = metrics[source]
-        print(f"{source:>14}: group acc {m['group_accuracy']:.3f}, topics micro-F1 {m['topic_micro_f1']:.3f}, "
-              f"general F1 {m['general_f1']:.3f}")
+        print(f"{source:>14}: group acc {m['group_accuracy']:.3f}, topics micro-F1 {figure(m['topic_micro_f1'])}, "
+              f"general F1 {figure(m['general_f1'])}")
     (ROOT / "bench_results").mkdir(exist_ok=True)
     (ROOT / "bench_results" / "quality.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1))
     return metrics
