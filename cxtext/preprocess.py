@@ -46,6 +46,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
 # What a simple text (see _simple_steps) may not contain.
 _NOT_SIMPLE = re.compile(r"[^а-яёА-ЯЁ \t\n\r.,!?-]")
 _NUMBER_TAIL = "0123456789 \t\r\n\u00a0()+-"
+_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+")
+_REPEAT_CHARS = 120  # shorter texts are not checked for repeated sentences
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,22 @@ def _cut(text: str) -> str:
     return head[:-40] + head[-40:].rstrip(_NUMBER_TAIL)
 
 
+def _once(text: str) -> str:
+    """The text with a sentence of three or more words said again dropped: a comment pasted ten times says
+    no more than once, and must not read as a long, detailed one. Other texts come back as they were."""
+    if len(text) < _REPEAT_CHARS:
+        return text
+    sentences = _SENTENCE_END.split(text)
+    seen: set[str] = set()
+    kept = []
+    for sentence in sentences:
+        key = sentence.strip()
+        if key not in seen or key.count(" ") < 2:
+            kept.append(sentence)
+        seen.add(key)
+    return text if len(kept) == len(sentences) else " ".join(kept)
+
+
 def _is_junk(text: str) -> bool:
     if not _CONTROL.search(text):
         return False
@@ -208,7 +226,7 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     if not said or said.isspace():
         return "", "", "", EMPTY
     masked = mask_text(said)
-    text = normalize(masked)
+    text = _once(normalize(masked))
     return _features(text, stop), text, masked, TRUNCATED if cut else OK
 
 
@@ -220,7 +238,7 @@ def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     """
     if not raw or raw.isspace():
         return "", "", "", EMPTY
-    text = normalize_plain(raw)
+    text = _once(normalize_plain(raw))
     return _feature_words(_simple_tokens(text), stop), text, raw, OK
 
 

@@ -195,3 +195,9 @@ def test_labels_without_any_too_general_text_still_train(corpus):
     out = model.predict(["не могу дозвониться в колл-центр", "спасибо"])
     assert not out["is_general"].any()
     assert "reachability" in out.loc[0, "topics"]
+
+
+def test_a_comment_pasted_many_times_gets_the_labels_of_the_comment(default_model):
+    one = default_model.predict(["Спасибо большое, всё хорошо."]).iloc[0]
+    many = default_model.predict([" ".join(["Спасибо большое, всё хорошо."] * 30)]).iloc[0]
+    assert (many["group"], many["topics"], many["is_general"]) == (one["group"], one["topics"], one["is_general"])

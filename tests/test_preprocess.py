@@ -279,3 +279,12 @@ def test_the_dictionary_shortcut_does_not_change_any_feature_string(monkeypatch)
     finally:
         lm._CACHE.clear()
         clear_cache()
+
+
+def test_a_sentence_pasted_again_and_again_reads_as_said_once():
+    once = prepare("Ужасный сервис, больше никогда к вам не приду.")
+    pasted = prepare(" ".join(["Ужасный сервис, больше никогда к вам не приду."] * 20))
+    assert pasted.features == once.features and pasted.text == once.text
+    assert pasted.masked.count("Ужасный") == 20  # what the customer wrote is kept as written
+    short = prepare(" ".join(["Не работает."] * 20))  # two words again and again: emphasis, kept
+    assert short.text.count("не работает") == 20
