@@ -18,12 +18,14 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from . import io
 from .errors import CxTextError, InputError
+from .mask import mask_text
 
-__all__ = ["apply_history", "label_file", "label_frame", "predict_texts"]
+__all__ = ["apply_history", "label_file", "label_frame", "masked_value", "predict_texts"]
 
 DEFAULT_CHUNK_SIZE = 20_000
 INPUT_SUFFIX = "_input"  # a user column named like a label column is kept as e.g. "group_input"
@@ -132,13 +134,28 @@ def _renames(columns, labels) -> dict[str, str]:
     return renames
 
 
-def label_frame(frame: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    """The input rows with the label columns appended (a clashing user column becomes NAME_input)."""
+def label_frame(frame: pd.DataFrame, labels: pd.DataFrame, masked_col: str | None = None) -> pd.DataFrame:
+    """The input rows with the label columns appended (a clashing user column becomes NAME_input), and the
+    personal data of the `masked_col` column (the text) masked: the output is stored, so it must not keep
+    the cards and phones the labels were made without."""
     clash = _renames(frame.columns, labels.columns)
     out = frame.rename(columns=clash) if clash else frame.copy()
+    if masked_col is not None:
+        out[clash.get(masked_col, masked_col)] = [masked_value(v) for v in frame[masked_col]]
     for col in labels.columns:
         out[col] = labels[col].to_numpy()
     return out
+
+
+def masked_value(value):
+    """A cell with its personal data masked: a text, or the texts inside a list of turns; else as it is."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: masked_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [masked_value(v) for v in value]
+    return value
 
 
 def _check_paths(input, output) -> tuple[Path, Path]:
@@ -157,9 +174,11 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                time_col: str | None = None, model=None, jobs: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
                quiet: bool = False, engine: str = "local", encoding: str | None = None, bom: bool | None = None,
                sep: str | None = None, input_encoding: str | None = None, input_sep: str | None = None,
-               sheet: str | None = None) -> dict:
+               sheet: str | None = None, keep_raw_text: bool = False) -> dict:
     """Label every row of a CSV/.xlsx/.parquet file into `output` (format by extension); returns a summary.
 
+    The text column is written with its personal data masked, as every other step sees it, unless
+    `keep_raw_text` (for an output that stays where the raw data already is).
     `model` is a loaded model, a model directory or None (the default model). `customer_col` and
     `time_col` together find repeats from contact history. A CSV input's encoding and delimiter are
     detected unless `input_encoding`/`input_sep` say them; an .xlsx is read from `sheet` (default: the
@@ -171,7 +190,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
 
         return spark_label_file(input, output, text_col=text_col, id_col=id_col, customer_col=customer_col,
                                 time_col=time_col, model_path=model, quiet=quiet, encoding=input_encoding,
-                                sep=input_sep)
+                                sep=input_sep, keep_raw_text=keep_raw_text)
     if engine != "local":
         raise InputError(f"engine '{engine}' is unknown; use 'local' or 'spark'")
     if (customer_col is None) != (time_col is None):
@@ -193,13 +212,17 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     failed_ids: list[str] = []
     renamed: dict[str, str] = {}
     titles: list[str] = []
+    masked = 0
     bar = _progress(src, quiet)
     try:
         with io.open_writer(dst, **options) as writer:
             for chunk, labels in _labelled_chunks(chunks, text_col, loaded, model_ref, int(jobs)):
                 if history is not None:
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
-                out = label_frame(chunk, labels)
+                out = label_frame(chunk, labels, None if keep_raw_text else text_col)
+                if not keep_raw_text:
+                    written = out[_renames(chunk.columns, labels.columns).get(text_col, text_col)]
+                    masked += sum(isinstance(a, str) and a != b for a, b in zip(chunk[text_col], written))
                 renamed.update(_renames(chunk.columns, labels.columns))
                 titles = chunk.attrs.get("title_rows", titles)
                 renamed.update({f"{old} (column {chunk.columns.get_loc(new) + 1})": new for new, old
@@ -223,6 +246,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
         summary["renamed_columns"] = renamed
     if titles:
         summary["title_rows_skipped"] = titles
+    summary["text_masked_rows"] = None if keep_raw_text else masked  # None: written raw, as asked
     if history is not None and history.unread_:
         # rows left out of the history still get repeats from their text; say how many, and why
         summary["rows_without_history"] = dict(history.unread_)

@@ -67,12 +67,12 @@ def _ship(spark, model_path) -> str | None:
     return name
 
 
-def _label_batches(batches, *, text_col: str, key: str | None):
+def _label_batches(batches, *, text_col: str, key: str | None, mask: bool = True):
     from .batch import label_frame, predict_texts
 
     model = _model(key)
     for frame in batches:
-        yield label_frame(frame, predict_texts(model, frame[text_col].tolist()))
+        yield label_frame(frame, predict_texts(model, frame[text_col].tolist()), text_col if mask else None)
 
 
 def _repeats_of_customer(frame: pd.DataFrame, *, customer_col: str, time_col: str, window_days: int
@@ -94,8 +94,9 @@ def _schema(df, renamed: dict[str, str]):
 
 
 def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | None = None,
-          time_col: str | None = None, model_path=None):
-    """A Spark DataFrame: every row and column of `df` plus the label columns of `cxtext label`.
+          time_col: str | None = None, model_path=None, keep_raw_text: bool = False):
+    """A Spark DataFrame: every row and column of `df` plus the label columns of `cxtext label`, the text
+    column's personal data masked unless `keep_raw_text`.
 
     `model_path`: None for the default model (cxtext installed on the executors), else a model directory
     on the driver or a cluster URI (hdfs://, s3a://), shipped once per executor.
@@ -111,12 +112,12 @@ def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | N
     spark = df.sparkSession
     key = _ship(spark, model_path)
     renamed = {c: f"{c}_input" for c in _LABEL_TYPES if c in df.columns}
+    labeller = functools.partial(_label_batches, text_col=text_col, key=key, mask=not keep_raw_text)
     if customer_col is None:
-        return df.mapInPandas(functools.partial(_label_batches, text_col=text_col, key=key), _schema(df, renamed))
+        return df.mapInPandas(labeller, _schema(df, renamed))
     window = _model(key).taxonomy_.repeat_window_days  # on the driver; SparkFiles serves it here too
     numbered = df.withColumn(_ROW, F.monotonically_increasing_id())
-    labelled = numbered.mapInPandas(functools.partial(_label_batches, text_col=text_col, key=key),
-                                    _schema(numbered, renamed))
+    labelled = numbered.mapInPandas(labeller, _schema(numbered, renamed))
     has_customer = F.col(customer_col).isNotNull() & (F.trim(F.col(customer_col).cast("string")) != "")
     marked = labelled.filter(has_customer).groupBy(customer_col).applyInPandas(
         functools.partial(_repeats_of_customer, customer_col=customer_col, time_col=time_col, window_days=window),
@@ -141,7 +142,8 @@ def _session():
 
 def label_file(input, output, *, text_col: str, id_col: str | None = None, customer_col: str | None = None,
                time_col: str | None = None, model_path=None, quiet: bool = False, spark=None,
-               mode: str = "errorifexists", encoding: str | None = None, sep: str | None = None) -> dict:
+               mode: str = "errorifexists", encoding: str | None = None, sep: str | None = None,
+               keep_raw_text: bool = False) -> dict:
     """Label a Parquet (or CSV) file or folder, local or on a cluster path, into a Parquet folder.
 
     Spark writes `output` through its commit protocol: parts appear only when the job succeeds, and
@@ -170,7 +172,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                             escape='"')
     else:
         df = spark.read.parquet(src)
-    out = label(df, text_col, id_col=id_col, customer_col=customer_col, time_col=time_col, model_path=model_path)
+    out = label(df, text_col, id_col=id_col, customer_col=customer_col, time_col=time_col, model_path=model_path,
+                keep_raw_text=keep_raw_text)
     out.write.mode(mode).parquet(str(output))
     written = spark.read.parquet(str(output))
     statuses = {row["status"]: int(row["count"]) for row in written.groupBy("status").count().collect()}

@@ -310,3 +310,26 @@ def test_a_number_in_the_time_column_is_not_a_time(tmp_path, model):
                          time_col="t", model=model, quiet=True)
     assert summary["rows_without_history"] == {"time not readable": 3}
     assert not io.read_table(tmp_path / "out.csv")["is_repeat"].eq("true").any()
+
+
+def test_the_written_text_has_its_personal_data_masked_unless_asked_to_keep_it(tmp_path, model):
+    texts = ["списали дважды с карты 4276 3800 1234 5679, звоните +7 916 123-45-67", "курьер опоздал",
+             "ответ на ivan.petrov@mail.ru так и не пришёл"]
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "text": texts})
+    io.write_table(frame, tmp_path / "in.csv")
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", model=model, quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert out["text"].tolist() == ["списали дважды с карты <CARD>, звоните <PHONE>", "курьер опоздал",
+                                    "ответ на <EMAIL> так и не пришёл"]
+    assert out["id"].tolist() == ["1", "2", "3"] and summary["text_masked_rows"] == 2
+    summary = label_file(tmp_path / "in.csv", tmp_path / "raw.csv", text_col="text", model=model, quiet=True,
+                         keep_raw_text=True)
+    assert io.read_table(tmp_path / "raw.csv")["text"].tolist() == texts and summary["text_masked_rows"] is None
+
+
+def test_turns_in_a_parquet_cell_are_masked_each(tmp_path, model):
+    turns = [[{"speaker": "client", "text": "мой номер 89161234567, перезвоните"}, {"speaker": "agent", "text": "да"}]]
+    pd.DataFrame({"id": [1], "text": turns}).to_parquet(tmp_path / "in.parquet")
+    label_file(tmp_path / "in.parquet", tmp_path / "out.parquet", text_col="text", model=model, quiet=True)
+    cell = pd.read_parquet(tmp_path / "out.parquet")["text"].iloc[0]
+    assert [t["text"] for t in cell] == ["мой номер <PHONE>, перезвоните", "да"]

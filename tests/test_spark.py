@@ -27,6 +27,7 @@ TEXTS = [
     "приложение вылетает после обновления",
     "снова час жду ответа оператора на линии, не дозвониться",
     "заблокируйте карту, потерял",
+    "списали дважды с карты 4276 3800 1234 5679, верните",
 ]
 
 
@@ -76,7 +77,9 @@ def test_spark_labels_equal_batch_labels(spark, tmp_path, rows, model_path):
     got = label(spark.createDataFrame(rows).repartition(3), "text", id_col="id", model_path=model_path).toPandas()
     assert list(got.columns) == list(rows.columns) + LABEL_COLUMNS
     got = got.sort_values("id").reset_index(drop=True)
-    pd.testing.assert_frame_equal(got[["id"] + LABEL_COLUMNS], expected[["id"] + LABEL_COLUMNS], check_dtype=False)
+    pd.testing.assert_frame_equal(got[["id", "text"] + LABEL_COLUMNS], expected[["id", "text"] + LABEL_COLUMNS],
+                                  check_dtype=False)
+    assert got["text"].str.contains("<CARD>").any() and not got["text"].str.contains("4276").any()
 
 
 def test_spark_repeats_and_order_match_batch(spark, tmp_path, rows, model_path):
