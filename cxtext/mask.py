@@ -24,13 +24,20 @@ from typing import Callable, Iterator
 # spans still point into the raw text.
 _WIDE = re.compile("[\uff08\uff09\uff0b\uff0d\uff10-\uff19]")
 _NARROW = str.maketrans("（）＋－０１２３４５６７８９", "()+-0123456789")
-_SEP = r"(?:[ \u00a0]?[-\u2010-\u2015][ \u00a0]?|[ \u00a0]{1,2})"
+# Between digit groups of a card or account: spaces (also no-break and narrow no-break, tabs), a dash of
+# any kind, or a dot or slash between groups of four ("4276.3800.1234.5679"; a date's dots never are).
+_SPACE = "[ \u00a0\u202f\t]"
+_SEP = rf"(?:{_SPACE}?[-\u2010-\u2015]{_SPACE}?|{_SPACE}{{1,3}}|(?<=\d{{4}})[./](?=\d{{4}}))"
+# Between the digits of a phone: spaces, dashes of any kind, dots ("8.916.123.45.67").
+_PHONE_SEP = "[ \u00a0\u202f\t.\u2010-\u2015-]{0,3}"
 # Words that announce a passport: "паспорт", "паспорта", "серия", "серии и номер", "с/н".
 _PASSPORT_WORD = r"(?i:паспорт[^\W\d_]*|серия|серии|сер\.|(?<!\w)[сc][/\\]н(?!\w))"
 # Passport series "4510", "45 10", "45-10".
 _SERIES = r"\d{2}[ \u00a0-]?\d{2}"
 # Between series and number: "4510 123456", "4510, номер 123456", "4510 № 123456", "4510 и Номер: 123456".
-_SERIES_GAP = r"(?:[ \u00a0,.;:№#-]|(?i:номер|ном|н|и|n)(?![^\W\d_])){0,8}"
+_SERIES_GAP = r"(?:[ \u00a0,.;:№#-]|(?i:номер[^\W\d_]{0,2}|ном|н|и|n)(?![^\W\d_])){0,8}"
+# The number: "123456", "123 456", "12 34 56".
+_PASSPORT_NUMBER = r"\d(?:[ \u00a0-]?\d){5}"
 
 
 @dataclass(frozen=True)
@@ -157,13 +164,14 @@ class Rule:
     example: str
     pick: Callable[[re.Match[str]], Iterator[tuple[int, int]]] = _whole
     needs: tuple[str, ...] = ()
+    short: bool = False  # matches a number shorter than ten digits (after its keyword)
 
 
 RULES: tuple[Rule, ...] = (
     Rule(
         "email",
         "EMAIL",
-        re.compile(r"(?<![\w.+-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}"),
+        re.compile(r"(?<![\w.+-])[\w.+%-]+@[\w-]+(?:\.[\w-]+)*\.(?:xn--[\w-]+|[^\W\d_]{2,})"),
         "пишите на ivan.petrov@mail.ru",
         needs=("@",),
     ),
@@ -181,9 +189,17 @@ RULES: tuple[Rule, ...] = (
         _cards,
     ),
     Rule(
+        "card security code after its name",  # "cvv 123": with the card number it is the card
+        "CARD",
+        re.compile(r"(?i:cvv2?|cvc2?|cvv-код|код безопасности)[^\w\n]{0,5}(?P<pd>(?<!\d)\d{3}(?!\d))"),
+        "cvv 123",
+        needs=("cvv", "cvc", "код безопасности"),
+        short=True,
+    ),
+    Rule(
         "passport after a keyword",  # the keyword stays: it tells the topic
         "PASSPORT",
-        re.compile(rf"{_PASSPORT_WORD}[^\d\n]{{0,25}}(?P<pd>(?<!\d){_SERIES}{_SERIES_GAP}\d{{6}}(?!\d))"),
+        re.compile(rf"{_PASSPORT_WORD}[^\d\n]{{0,25}}(?P<pd>(?<!\d){_SERIES}{_SERIES_GAP}{_PASSPORT_NUMBER}(?!\d))"),
         "серия 4510 номер 123456",
         needs=("паспорт", "сери", "сер.", "/н", "\\н"),
     ),
@@ -191,7 +207,8 @@ RULES: tuple[Rule, ...] = (
         "passport, number first",  # "номер 123456 серия 4510": the word between goes too
         "PASSPORT",
         re.compile(
-            rf"(?<!\d)\d{{6}}[ \u00a0,;:]{{0,3}}(?i:серия|серии|сер\.)[ \u00a0:]{{0,3}}{_SERIES}(?!\d)"
+            rf"(?<!\d)\d{{6}}[ \u00a0,;:]{{0,3}}(?i:серия|серии|сер\.)(?i:[ \u00a0]паспорт[^\W\d_]*)?[ \u00a0:]{{0,3}}"
+            rf"{_SERIES}(?!\d)"
         ),
         "паспорт номер 123456 серия 4510",
         needs=("сери", "сер."),
@@ -227,8 +244,11 @@ RULES: tuple[Rule, ...] = (
         "phone",  # +7 / 8 / 7 and an area code, or a bare mobile 9xx; "123 - 45 - 67" too
         "PHONE",
         re.compile(
-            r"(?<![\d+])(?:(?:\+[ \u00a0]?7|[78])[ \u00a0-]{0,3}(?:\([ \u00a0]?\d{3}[ \u00a0]?\)|\d{3})"
-            r"|\(9\d{2}\)|9\d{2})(?:[ \u00a0-]{0,3}\d){7}(?!\d)"
+            rf"(?<![\d+])(?:(?:(?:\+[ \u00a0]?7|[78]){_PHONE_SEP}(?:\([ \u00a0]?\d{{3}}[ \u00a0]?\)|\d{{3}})"
+            rf"|\([ \u00a0]?\d{{3}}[ \u00a0]?\)|9\d{{2}})(?:{_PHONE_SEP}\d){{7}}"
+            # a town's code of 4 or 5 digits in brackets: 8 (3412) 12-34-56
+            rf"|(?:\+[ \u00a0]?7|8){_PHONE_SEP}\((?:\d{{4}}\)(?:{_PHONE_SEP}\d){{6}}|\d{{5}}\)(?:{_PHONE_SEP}\d){{5}}))"
+            r"(?!\d)"
         ),
         "звоните +7 (912) 345-67-89",
     ),
@@ -253,18 +273,22 @@ RULES: tuple[Rule, ...] = (
 _TEN_DIGITS = re.compile(r"\d(?:(?:\D{0,4}\d){9}|\d\D?\d\d\D{1,25}\d{6}|\d{5}\D{1,25}\d\d)")
 
 
+_SHORT_SECRET = re.compile(r"(?i:cvv|cvc|код безопасности)")  # the keywords of the `short` rules
+
+
 def find(text: str) -> tuple[Span, ...]:
     """Spans of personal data in `text`, sorted, never overlapping."""
     has_email = "@" in text
     has_number = _TEN_DIGITS.search(text) is not None
-    if not (has_email or has_number):
+    has_short = _SHORT_SECRET.search(text) is not None
+    if not (has_email or has_number or has_short):
         return ()
     if has_number and _WIDE.search(text):
         text = text.translate(_NARROW)
     lower = text.lower()
     taken: list[Span] = []
     for rule in RULES:
-        if rule.kind != "EMAIL" and not has_number:
+        if rule.kind != "EMAIL" and not has_number and not (rule.short and has_short):
             continue
         if rule.needs and not any(word in lower for word in rule.needs):
             continue

@@ -82,6 +82,9 @@ def test_masks(text, expected):
         "ФН 9289000100012345",
         "ID транзакции 2024 0612 1530 4521",
         "чек № 1234567812345678",
+        "период 01.02.2023-03.04.2024 и 05.06.2022 - 07.08.2025",  # dots only join groups of four
+        "с 12.03.2024 10.00 до 19.00, версия 2024.1.5",
+        "cvv не пришёл",
     ],
 )
 def test_leaves_alone(text):
@@ -150,12 +153,38 @@ def test_snils_and_inn(text, expected):
         "+7 - 999 - 123 - 45 - 67",
         "мой белорусский +375 29 123-45-67",
         "+380501234567",
+        "мобильный 8–916–123–45–67",  # en dashes
+        "звоните на 8.916.123.45.67",
+        "Мой городской (495) 123-45-67",
+        "домашний 8 (3412) 12-34-56",
+        "тел. 8(3412)123456",
+        "тел\u202f8\u202f916\u202f123\u202f45\u202f67",
     ],
 )
 def test_more_phone_forms(text):
     masked = mask_text(text)
     assert "<PHONE>" in masked
     assert not re.search(r"\d", masked)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("карта 4276.3800.1234.5679", "карта <CARD>"),
+        ("карта 4276/3800/1234/5679", "карта <CARD>"),
+        ("карта 4276\t3800\t1234\t5679", "карта <CARD>"),
+        ("карта 4276   3800   1234   5679", "карта <CARD>"),
+        ("срок 09/27 cvv 123", "срок 09/27 cvv <CARD>"),
+        ("CVC: 456", "CVC: <CARD>"),
+        ("паспорт серии 4510 номера 123456", "паспорт серии <PASSPORT>"),
+        ("номер 123456, серия паспорта 4510", "номер <PASSPORT>"),
+        ("паспорт 45 10 12 34 56", "паспорт <PASSPORT>"),
+        ("паспорт 45 10 123 456", "паспорт <PASSPORT>"),
+        ("почта иван@xn--80a1acny.xn--p1ai", "почта <EMAIL>"),
+    ],
+)
+def test_forms_found_in_an_acceptance_test(text, expected):
+    assert mask_text(text) == expected
 
 
 def test_spans_point_into_raw_text():
