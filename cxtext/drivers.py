@@ -317,8 +317,8 @@ def examples(frame: pd.DataFrame, text_col: str = "text", topics_col: str = "top
         "text": [_mask_text(str(t)) for t in long["text"]],
         "confidence": long["confidence"].to_numpy(),
     })
-    if "score" in long:
-        out["score"] = long["score"].to_numpy()
+    if "score" in long:  # as written (a number, or the text of a cell that holds no score), masked
+        out["score"] = [_mask_text(v) if isinstance(v, str) else v for v in long["score"]]
     return out.reset_index(drop=True)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .mask import mask_text
 from .labels import split_topics, to_bool
 
 Z95 = 1.959963984540054
@@ -111,7 +112,7 @@ def _quality(raw: pd.Series, reasons) -> pd.DataFrame:
     for reason, mask in reasons:
         n = int(mask.sum())
         if n:
-            examples = ", ".join(dict.fromkeys(str(v) for v in raw[mask].tolist()[:50]))
+            examples = ", ".join(dict.fromkeys(mask_text(str(v)) for v in raw[mask].tolist()[:50]))
             rows.append({"reason": reason, "n": n, "share": n / max(len(raw), 1), "examples": examples[:120]})
     return pd.DataFrame(rows, columns=["reason", "n", "share", "examples"])
 
@@ -209,9 +210,11 @@ NO_SEGMENT = "(не указан)"
 
 
 def segment_labels(values: pd.Series) -> pd.Series:
-    """Segment names as text, a missing or blank one shown as NO_SEGMENT rather than '' or 'nan'."""
+    """Segment names as text (personal data masked: a report shows them), a missing or blank one shown as
+    NO_SEGMENT rather than '' or 'nan'."""
     text = values.astype("string").str.strip()
-    return text.mask(text.isna() | (text == ""), NO_SEGMENT).astype(str)
+    named = text.mask(text.isna() | (text == ""), NO_SEGMENT).astype(str)
+    return named.map(mask_text) if named.str.contains(r"\d|@", regex=True).any() else named
 
 
 def smoothed_score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:

@@ -274,3 +274,16 @@ def test_survey_answers_are_not_costed_as_contacts_unless_told(labelled, tmp_pat
     header, groups = sheet[2], [row for row in sheet[3:[row[0] for row in sheet].index("Тема")] if row[0]]
     assert [row[header.index("Стоимость, ₽")] for row in groups] == [130 * row[1] for row in groups]
     assert "Стоимость: 130 ₽ за обращение" in (tmp_path / "c.html").read_text("utf-8")
+
+
+def test_free_text_in_score_and_segment_cells_is_masked_in_the_report(labelled, tmp_path):
+    dirty = labelled.copy()
+    dirty.loc[0, "score"] = "перезвоните 89161234567"
+    dirty.loc[0, "segment"] = "звонок 8 916 123-45-67"
+    make_report(dirty, [tmp_path / "d.xlsx", tmp_path / "d.html"], score_col="score", scale="nps",
+                segment_col="segment")
+    wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    cells = [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    page = (tmp_path / "d.html").read_text("utf-8")
+    assert [c for c in cells if "89161234567" in c or "123-45-67" in c] == [] and "123-45-67" not in page
+    assert any("<PHONE>" in c for c in cells)
