@@ -31,6 +31,9 @@ from cxtext.transcript import customer_text
 MAX_CHARS = 20_000
 # A JSON transcript is parsed whole (at C speed) up to this size, then its customer text is cut.
 _JSON_CHARS = 2_000_000
+# A text transcript is split into turns up to this size (a long call runs to 20-30 000 characters, most
+# of them the agent's), then its customer text is cut.
+_TURNS_CHARS = 200_000
 
 OK, EMPTY, NOT_TEXT, TRUNCATED = "ok", "empty text", "not text", "truncated"
 
@@ -169,15 +172,15 @@ def _join_negations(words: list[str]) -> str:
     return " ".join(out)
 
 
-def _cut(text: str) -> str:
-    """The first MAX_CHARS characters, without a word or number cut in half.
+def _cut(text: str, limit: int = MAX_CHARS) -> str:
+    """The first `limit` characters, without a word or number cut in half.
 
     A card or e-mail cut in half no longer matches its masking rule, so the partial word and any
     trailing digits are dropped rather than leaked.
     """
-    head = text[:MAX_CHARS]
-    if not text[MAX_CHARS].isspace():
-        space = max(head.rfind(" ", MAX_CHARS - 1000), head.rfind("\n", MAX_CHARS - 1000))
+    head = text[:limit]
+    if not text[limit].isspace():
+        space = max(head.rfind(" ", limit - 1000), head.rfind("\n", limit - 1000))
         if space > 0:
             head = head[:space]
     # a card or phone with separators is under 40 characters; keep numbers before that
@@ -217,7 +220,9 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
         return _simple_steps(raw, stop)  # most feedback: one scan tells, and most steps are skipped
     cut = False
     if len(raw) > MAX_CHARS and not (len(raw) <= _JSON_CHARS and _JSON_START.match(raw)):
-        raw, cut = _cut(raw), True
+        limit = _TURNS_CHARS if ":" in raw[:_TURNS_CHARS] else MAX_CHARS
+        if len(raw) > limit:
+            raw, cut = _cut(raw, limit), True
     if _is_junk(raw):
         return "", "", "", NOT_TEXT
     said = customer_text(raw)
@@ -272,8 +277,8 @@ def _as_text(value: object) -> object:
             return bytes(value).decode("utf-8")  # UTF-8 bytes are text; anything else is not
         except UnicodeDecodeError:
             return None
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
-        return list(value)
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) and all(isinstance(v, dict) for v in value):
+        return list(value)  # a turns column of Parquet or Spark (a list of structs) reads as an array
     if isinstance(value, (int, float, Decimal, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         if value != value:  # NaN: how pandas marks an empty cell
             return _MISSING

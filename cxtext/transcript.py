@@ -23,8 +23,8 @@ CUSTOMER, AGENT, BOT, UNKNOWN = "customer", "agent", "bot", "unknown"
 # so "я ваш клиент: уже 10 лет" is not a turn.
 ROLES: dict[str, str] = {
     **dict.fromkeys(
-        "клиент клиентка абонент покупатель покупательница пользователь заявитель гость пациент "
-        "заказчик customer client user caller visitor human к кл".split(),
+        "клиент клиентка абонент абонентка покупатель покупательница пользователь заявитель гость пациент "
+        "заказчик посетитель звонящий customer client user caller visitor human к кл".split(),
         CUSTOMER,
     ),
     **dict.fromkeys(
@@ -42,15 +42,22 @@ ROLES: dict[str, str] = {
     "виртуальный ассистент": BOT,
 }
 
-_TIME = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?"
+# Diarised speakers, whose role the recogniser does not know: "Спикер 1", "SPEAKER_00", "Speaker 2".
+_DIARISED = r"(?:спикер|говорящий|участник|speaker|spk)[ \t_]?\d{1,2}"
+SPEAKER = "speaker "  # the role of a diarised speaker, with its number: "speaker 1" (see customer_text)
+
+_TIME = r"[\[(]?(?:\d{4}-\d\d-\d\d[ T])?\d{1,2}:\d{2}(?::\d{2})?[\])]?"
 _LABELS = "|".join(re.escape(label) for label in sorted(ROLES, key=len, reverse=True))
+# After a role, a name or a number: "Оператор Анна", "Клиент Петров И.", "Operator 1".
+_NAME = r"(?:[ \t]+(?-i:\d{1,2}|[А-ЯЁA-Z][а-яёa-z]+(?:[ \t][А-ЯЁA-Z]\.){0,2}))?"  # capitalised, in any flags
 _LABEL = re.compile(
-    rf"(?:^|(?<=[\s.!?;,]))(?:{_TIME}[ \t]*)?(?P<label>{_LABELS})"
-    rf"(?:[ \t]*\([^()\n]{{0,40}}\))?(?:[ \t]*{_TIME})?[ \t]*[:：]",
+    rf"(?:^|(?<=[\s.!?;,]))(?:{_TIME}[ \t]*)?(?P<label>(?:{_LABELS}){_NAME}|{_DIARISED})"
+    rf"(?:[ \t]*\([^()\n]{{0,40}}\))?(?:[ \t]*{_TIME})?[ \t]*[:：](?!\d)",  # "к 11:00" is a time
     re.IGNORECASE | re.MULTILINE,
 )
 
-_SPEAKER_KEYS = ("speaker", "role", "speaker_role", "author", "from", "sender", "participant", "who", "type")
+_SPEAKER_KEYS = ("speaker", "role", "speaker_role", "author", "from", "sender", "participant", "who", "type",
+                 "speaker_id", "speakerTag", "channelTag", "channel")
 _TEXT_KEYS = ("text", "message", "content", "body", "utterance", "phrase", "msg")
 _TURN_LISTS = ("turns", "messages", "dialog", "dialogue", "transcript", "replicas")
 
@@ -70,12 +77,17 @@ Transcript = Union[str, Iterable[Any]]
 
 
 def role_of(label: object) -> str:
-    """The role of a speaker label or a JSON speaker value: "Клиент" -> customer, "bot" -> bot."""
+    """The role of a speaker label or a JSON speaker value: "Клиент" -> customer, "bot" -> bot; a diarised
+    speaker ("Спикер 2", "SPEAKER_01", a channel number) -> "speaker 2", "speaker 1"."""
+    if isinstance(label, (int, float)) and not isinstance(label, bool) and label == int(label):
+        return f"{SPEAKER}{int(label)}"
     if not isinstance(label, str):
         return UNKNOWN
     key = label.strip().lower()
     if key in ROLES:
         return ROLES[key]
+    if re.fullmatch(_DIARISED, key) or (key.isdigit() and len(key) <= 2):
+        return SPEAKER + str(int("".join(ch for ch in key if ch.isdigit())))
     first = key.split(" ", 1)[0].rstrip(".:")  # "Оператор Анна", "client_1" stays unknown
     return ROLES.get(first, UNKNOWN)
 
@@ -85,7 +97,8 @@ def _labels(text: str) -> list[re.Match[str]]:
     for match in _LABEL.finditer(text):
         start = match.start()
         at_line_start = not text[text.rfind("\n", 0, start) + 1:start].strip(" \t")
-        if at_line_start or match.group("label")[0].isupper():
+        label = match.group("label")
+        if at_line_start or label[0].isupper() or label[-1].isdigit():  # "спикер 2:" inline is a label too
             found.append(match)
     return found
 
@@ -157,12 +170,57 @@ def parse_turns(transcript: Transcript) -> tuple[Turn, ...]:
     return turns
 
 
+# What an agent says and a customer rarely does, and the other way round (lower case, ё as е).
+_AGENT_CUES = (
+    "чем могу помочь", "чем могу быть полез", "меня зовут", "оставайтесь на линии", "ожидайте", "за ожидание",
+    "спасибо за обращение", "операторы заняты", "ваш звонок", "уточните", "назовите", "продиктуйте",
+    "могу предложить", "можем предложить", "могу я еще", "что-то еще", "чем-то еще", "всего доброго",
+    "хорошего дня", "оцените", "служба поддержки", "слушаю вас", "в качестве исключения", "передам",
+    "оформлю", "зафиксир", "специалист свяжется", "рабочих дней", "по регламенту", "согласно", "к сожалению",
+    "проверю", "сейчас посмотрю", "одну минуту", "секундочку", "ваш заказ", "ваша заявка", "вашу заявку",
+    "в приложении в", "можем записать", "для вас", "слушаю", "вас беспокоит", "вы позвонили", "приветствует",
+    "приносим извинения", "оформим", "мы проводим", "вас не устроило", "одобрен", "соединяю", "в приложении раздел",
+)
+# An agent answers the call naming the company: words of such a first turn.
+_ANSWER_CUES = ("поддержк", "служба", "компания", "банк", "магазин", "ресторан", "страхов", "слушаю", "приветствует")
+_CUSTOMER_CUES = (
+    "у меня", "мне ", "мой ", "моя ", "мою ", "моего", "верните", "почему", "не работает", "не могу", "сколько можно",
+    "хочу", "требую", "помогите", "я звоню", "звоню", "уже третий", "опять", "списали", "не пришл", "я записывал",
+    "я не ", "а сколько", "а как", "а когда", "а где", "мне надо", "перенаправьте", "отмените", "заблокируйте",
+    "я бы хотел", "хотела бы", "хотел бы", "я по поводу", "я хотел", "я оплатил", "я заказал", "можно ли",
+    "нет спасибо", "хватит звонить", "здравствуйте я", "а для", "а по ",
+)
+
+
+def _customer_speaker(turns: tuple[Turn, ...]) -> str | None:
+    """Which of two diarised speakers ("speaker 1", "speaker 2") is the customer: the one whose words
+    sound less like an agent's (greeting by company, scripts, "уточните", "ожидайте") and more like a
+    customer's ("у меня", "верните", "почему"). None when there are not two such speakers or no cue
+    tells them apart."""
+    said: dict[str, list[str]] = {}
+    for turn in turns:
+        if turn.speaker_role.startswith(SPEAKER):
+            said.setdefault(turn.speaker_role, []).append(turn.text)
+    if len(said) != 2:
+        return None
+    score = {}
+    for speaker, texts in said.items():
+        words = " " + " ".join(texts).lower().replace("ё", "е") + " "
+        score[speaker] = sum(words.count(cue) for cue in _AGENT_CUES) - sum(words.count(cue) for cue in _CUSTOMER_CUES)
+    first = next(t for t in turns if t.speaker_role in said)
+    if any(cue in first.text.lower() for cue in _ANSWER_CUES):
+        score[first.speaker_role] += 2
+    (customer, a), (_, b) = sorted(score.items(), key=lambda kv: kv[1])
+    return customer if a < b else None
+
+
 def customer_text(transcript: Transcript) -> str:
     """The customer's turns joined by newlines.
 
-    A text without speaker labels comes back as is. When no customer turn is found but other turns
-    are (a survey comment starting "Оператор: нагрубил", or a transcript of the agent's side only),
-    the whole text comes back: it is more often the customer talking about the agent than an
+    A text without speaker labels comes back as is. Of two diarised speakers ("Спикер 1", "SPEAKER_00"),
+    the customer is told by what each says (see _customer_speaker). When no customer turn is found but
+    other turns are (a survey comment starting "Оператор: нагрубил", or a transcript of the agent's side
+    only), the whole text comes back: it is more often the customer talking about the agent than an
     agent-only transcript, and an empty text would lose the topic either way.
     """
     if isinstance(transcript, str):
@@ -172,7 +230,8 @@ def customer_text(transcript: Transcript) -> str:
         turns = _text_turns(transcript) if structured is None else structured
     else:
         structured = turns = parse_turns(transcript)
-    said = [t.text for t in turns if t.speaker_role == CUSTOMER]
+    customer = CUSTOMER if any(t.speaker_role == CUSTOMER for t in turns) else _customer_speaker(turns)
+    said = [t.text for t in turns if t.speaker_role == customer]
     if said:
         return "\n".join(said)
     if structured is None:

@@ -288,3 +288,11 @@ def test_a_sentence_pasted_again_and_again_reads_as_said_once():
     assert pasted.masked.count("Ужасный") == 20  # what the customer wrote is kept as written
     short = prepare(" ".join(["Не работает."] * 20))  # two words again and again: emphasis, kept
     assert short.text.count("не работает") == 20
+
+
+def test_a_long_call_is_split_into_turns_before_it_is_cut():
+    hold = "\n".join(["Оператор: оставайтесь на линии, ваш звонок очень важен для нас"] * 1300)
+    call = f"Клиент: вопрос по карте\n{hold}\nКлиент: требую вернуть деньги за двойное списание"
+    assert len(call) > MAX_CHARS
+    done = prepare(call)
+    assert done.status == "ok" and "вернуть деньги" in done.text and "оставайтесь" not in done.text

@@ -18,7 +18,9 @@ CALL = """[10:32:01] Клиент: у меня не работает прило�
         ("Оператор", "agent"), ("Сотрудник", "agent"), ("Специалист", "agent"), ("Agent", "agent"),
         ("О", "agent"), ("Менеджер Анна", "agent"),
         ("Бот", "bot"), ("чат-бот", "bot"), ("assistant", "bot"), ("Виртуальный помощник", "bot"),
-        ("Иван", "unknown"), (3, "unknown"), (None, "unknown"),
+        ("Иван", "unknown"), (None, "unknown"), (True, "unknown"),
+        ("Посетитель", "customer"), ("Звонящий", "customer"),
+        ("Спикер 2", "speaker 2"), ("SPEAKER_00", "speaker 0"), (3, "speaker 3"),  # diarised: role unknown
     ],
 )
 def test_role_of(label, role):
@@ -102,3 +104,39 @@ def test_broken_json_is_plain_text():
 def test_not_a_transcript_is_a_type_error():
     with pytest.raises(TypeError):
         parse_turns([1, 2])  # type: ignore[list-item]
+
+
+SCRIPT = ("все операторы заняты, время ожидания ответа около двадцати минут. спасибо за ожидание, "
+          "меня зовут Анна, чем могу помочь?")
+
+
+@pytest.mark.parametrize("template", [
+    "Спикер 1: {agent}\nСпикер 2: {customer}\nСпикер 1: уточните номер договора\nСпикер 2: {more}",
+    "спикер 1: {agent} спикер 2: {customer} спикер 1: уточните номер договора спикер 2: {more}",
+    "SPEAKER_00: {agent}\nSPEAKER_01: {customer}\nSPEAKER_00: уточните номер договора\nSPEAKER_01: {more}",
+    "Оператор Анна: {agent}\nКлиент Петров: {customer}\nОператор Анна: уточните номер договора\nКлиент Петров: {more}",
+    "Посетитель: {customer}\nОператор: {agent}\nПосетитель: {more}",
+])
+def test_diarised_and_named_speakers_give_the_customer_words(template):
+    customer, more = "хочу узнать курс доллара на завтра", "а в отделении он другой?"
+    text = template.format(agent=SCRIPT, customer=customer, more=more)
+    assert customer_text(text) == f"{customer}\n{more}"
+
+
+def test_diarised_speakers_the_words_cannot_tell_apart_give_the_whole_text():
+    text = "Спикер 1: да\nСпикер 2: да"
+    assert customer_text(text) == text
+
+
+def test_turns_from_parquet_arrive_as_arrays_and_are_read():
+    import numpy as np
+
+    from cxtext.preprocess import prepare
+
+    turns = np.array([{"speaker": "agent", "text": SCRIPT}, {"speaker": "client", "text": "курьер опоздал"}])
+    assert prepare(turns).text == "курьер опоздал" and prepare(turns).status == "ok"
+
+
+def test_a_time_after_a_short_label_is_not_a_speaker():
+    text = "пункт выдачи работает до 20, а приезжаю с работы к 20:30"
+    assert customer_text(text) == text
