@@ -188,6 +188,11 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     if engine == "spark":
         from .spark import label_file as spark_label_file
 
+        ignored = [name for name, value in (("jobs", int(jobs) != 1), ("sheet", sheet), ("output encoding", encoding),
+                                            ("output delimiter", sep), ("bom", bom)) if value]
+        if ignored:
+            raise InputError(f"the Spark engine does not take {', '.join(ignored)} (it writes Parquet and sets its "
+                             "own parallelism); drop that option")
         return spark_label_file(input, output, text_col=text_col, id_col=id_col, customer_col=customer_col,
                                 time_col=time_col, model_path=model, quiet=quiet, encoding=input_encoding,
                                 sep=input_sep, keep_raw_text=keep_raw_text)

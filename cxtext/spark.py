@@ -140,6 +140,17 @@ def _session():
     return builder.getOrCreate()
 
 
+def _check_output(output: str, mode: str) -> None:
+    """Spark writes a Parquet folder: an output named like another format, or one that exists (unless
+    mode says what to do with it), is refused before any work."""
+    if output.lower().rstrip("/").endswith((".csv", ".tsv", ".txt", ".xlsx")):
+        raise InputError(f"output {output}: the Spark engine writes a folder of Parquet files, not "
+                         f"{Path(output).suffix}; name the output folder without it (e.g. labelled_parquet), "
+                         "or use the local engine for a single file")
+    if mode == "errorifexists" and "://" not in output and Path(output).exists():
+        raise InputError(f"output {output} already exists; remove it or name another folder")
+
+
 def label_file(input, output, *, text_col: str, id_col: str | None = None, customer_col: str | None = None,
                time_col: str | None = None, model_path=None, quiet: bool = False, spark=None,
                mode: str = "errorifexists", encoding: str | None = None, sep: str | None = None,
@@ -151,10 +162,17 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     """
     _require_pyspark()
     started = time.perf_counter()
-    spark = spark or _session()
-    src = str(input)
+    src, dst = str(input), str(output)
     if "://" not in src and not Path(src).exists():
         raise InputError(f"input {src} not found; check the path (current folder: {Path.cwd()})")
+    _check_output(dst, mode)
+    if "://" not in src and Path(src).is_file():  # the columns, before a Spark session is started
+        from . import io
+
+        columns = next(io.iter_table(src, 1, encoding=encoding, sep=sep)).columns
+        io.check_columns(columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
+                                   "time-col": time_col}, src)
+    spark = spark or _session()
     if src.lower().rstrip("/").endswith((".csv", ".tsv", ".txt")):
         if "://" not in src and Path(src).is_file():
             from .io import sniff_csv

@@ -120,3 +120,18 @@ def test_missing_column_is_named(spark):
     df = spark.createDataFrame(pd.DataFrame({"id": ["1"], "comment": ["ok"]}))
     with pytest.raises(InputError, match="column 'text' not found; columns are: id, comment"):
         label(df, "text")
+
+
+def test_spark_engine_refuses_what_it_cannot_do_before_starting(tmp_path, rows):
+    from cxtext.errors import InputError
+
+    io.write_table(rows, tmp_path / "in.csv")
+    with pytest.raises(InputError, match="writes a folder of Parquet files, not .csv"):
+        label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", engine="spark")
+    (tmp_path / "done").mkdir()
+    with pytest.raises(InputError, match="already exists; remove it or name another folder"):
+        label_file(tmp_path / "in.csv", tmp_path / "done", text_col="text", engine="spark")
+    with pytest.raises(InputError, match="column 'comment' not found in .*in.csv; columns are: id, text"):
+        label_file(tmp_path / "in.csv", tmp_path / "out", text_col="comment", engine="spark")
+    with pytest.raises(InputError, match="does not take jobs, output delimiter"):
+        label_file(tmp_path / "in.csv", tmp_path / "out", text_col="text", engine="spark", jobs=2, sep=";")
