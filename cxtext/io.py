@@ -333,8 +333,7 @@ def _clean_header(frame: pd.DataFrame, header: Sequence[object] | None = None,
     in frame.attrs["repeated_columns"] (pandas' new name -> the name as written); the title rows skipped
     above the header, in frame.attrs["title_rows"]."""
     if titles:
-        frame.attrs["title_rows"] = [" ".join(str(v).strip() for v in row if v == v and v is not None and str(v).strip())
-                                     for row in titles]
+        frame.attrs["title_rows"] = [" ".join(str(v).strip() for v in _filled(row)) for row in titles]
     if any("\x00" in str(c) for c in frame.columns):
         frame.columns = [str(c).replace("\x00", "") for c in frame.columns]
     if header is not None and len(header) == len(frame.columns):
@@ -416,11 +415,16 @@ def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
 _TITLE_ROWS = 10  # rows above the header that may hold a report title, a date, a blank line
 
 
+def _filled(row: Sequence[object]) -> list[object]:
+    """The cells of a row that hold something (not None, NaN or blank)."""
+    return [v for v in row if v is not None and v == v and str(v).strip()]  # v != v: NaN
+
+
 def _title_rows(rows: Sequence[Sequence[object]]) -> int:
     """How many rows above the header hold a title ("Выгрузка опроса за июнь" alone on row 1, maybe a blank
     row): 0 unless a first row of one cell of several words is followed by a row of column names at least
     as wide as the rows under it."""
-    cells = [[v for v in row if v == v and v is not None and str(v).strip()] for row in rows]  # v != v: NaN
+    cells = [_filled(row) for row in rows]
     if not cells or len(cells[0]) > 1 or (cells[0] and " " not in str(cells[0][0]).strip()):
         return 0  # the first row is the header: a one-word cell is a column name, not a title
     header = next((i for i, row in enumerate(cells) if len(row) > 1), 0)
