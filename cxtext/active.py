@@ -17,13 +17,12 @@ import pandas as pd
 
 from .errors import InputError, ModelError
 from .evaluate import score_labels, split_topics
+from .preprocess import PROCESSED
 from .taxonomy import Taxonomy
 from .train import LabelColumns, labelled_rows
 
 __all__ = ["cluster_summary", "compare_models", "leftover_clusters", "suspect_labels", "to_label_file",
            "uncertain"]
-
-_PROCESSED = ("ok", "truncated")
 
 
 def _closeness(p: np.ndarray, cut) -> np.ndarray:
@@ -35,7 +34,7 @@ def _closeness(p: np.ndarray, cut) -> np.ndarray:
 
 
 def _usable(docs) -> np.ndarray:
-    return np.array([d.status in _PROCESSED and bool(d.features.strip()) for d in docs], dtype=bool)
+    return np.array([d.status in PROCESSED and bool(d.features.strip()) for d in docs], dtype=bool)
 
 
 # ---- uncertainty sampling ------------------------------------------------------------------------

@@ -13,13 +13,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TextFeatures, word_counts
-from .preprocess import Prepared, prepare_distinct, prepare_many
+from .preprocess import NO_CUSTOMER, PROCESSED, Prepared, prepare_distinct, prepare_many
 from .repeats import RepeatHistory, says_repeat_many
 from .taxonomy import Taxonomy, load_taxonomy
 
 LABEL_COLUMNS = ["group", "group_name", "topics", "topic_names", "is_general", "is_repeat",
                  "confidence", "needs_review", "status"]
-_PROCESSED = ("ok", "truncated")
 _WORD = re.compile(r"[^\W\d_]{2,}")  # two letters in a row, any alphabet ("ок", "emo_like" for an emoji)
 _PLACEHOLDER = re.compile(r"<\w+>")  # <num>, <card>, <url>... put in by preprocessing
 _SCORE = re.compile(r"\s*(10|\d)\s*((/|из)\s*(10|5))?\s*[.!+)]*\s*")  # "5", "10/10", "9 из 10": a score as a comment
@@ -245,7 +244,7 @@ class TextClassifier(BaseEstimator):
         """`predict` as plain lists per column: for a service answering one ticket at a time, building a
         DataFrame costs more than classifying the text."""
         unique, inverse, scores = self._distinct_scores(texts)
-        processed = np.array([d.status in _PROCESSED and bool(d.features or d.text) for d in unique], dtype=bool)
+        processed = np.array([d.status in PROCESSED and bool(d.features or d.text) for d in unique], dtype=bool)
         g_idx = scores["group"].argmax(axis=1)
         g_conf = scores["group"].max(axis=1)
         general = scores["general"] >= self.general_threshold_
@@ -260,6 +259,7 @@ class TextClassifier(BaseEstimator):
         # a text opening with two letters has a word: the regular expressions run only for the rest
         unreadable = np.array([not (len(d.text) > 1 and d.text[:2].isalpha()) and _unreadable(d) for d in unique],
                               dtype=bool)
+        unsure_speaker = np.array([d.status == NO_CUSTOMER for d in unique], dtype=bool)  # whose words: a reader says
 
         # everything above is per distinct text; each input row takes its text's values
         rows = inverse.tolist()
@@ -282,8 +282,9 @@ class TextClassifier(BaseEstimator):
             "is_general": (general & processed)[inverse].tolist(),
             "is_repeat": repeat,
             "confidence": np.where(processed, np.round(confidence, 4), 0.0)[inverse].tolist(),
-            "needs_review": (processed & ((confidence < self.review_threshold) | guessed | unreadable))[inverse].tolist(),
-            "status": expand([d.status if ok or d.status not in _PROCESSED else "empty text"
+            "needs_review": (processed & ((confidence < self.review_threshold) | guessed | unreadable
+                                          | unsure_speaker))[inverse].tolist(),
+            "status": expand([d.status if ok or d.status not in PROCESSED else "empty text"
                               for d, ok in zip(unique, processed.tolist())]),
         }
 

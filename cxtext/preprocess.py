@@ -24,7 +24,7 @@ from cxtext.errors import InputError
 from cxtext.lemmatize import lemma
 from cxtext.mask import mask_text
 from cxtext.normalize import normalize, normalize_plain
-from cxtext.transcript import customer_text
+from cxtext.transcript import split_customer
 
 # Longer texts are cut before any heavy step, so a 5 MB cell costs as much as a 20 000 character
 # one. Real comments are far shorter; call transcripts are a few thousand characters.
@@ -36,6 +36,8 @@ _JSON_CHARS = 2_000_000
 _TURNS_CHARS = 200_000
 
 OK, EMPTY, NOT_TEXT, TRUNCATED = "ok", "empty text", "not text", "truncated"
+NO_CUSTOMER = "no customer turn"  # speaker turns, none of them the customer's: the whole text is labelled
+PROCESSED = (OK, TRUNCATED, NO_CUSTOMER)  # statuses of a text that was labelled
 
 # A negation joins the next content word: "не работает" -> "не_работать", "нет связи" -> "нет_связь".
 NEGATIONS = frozenset({"не", "ни", "нет", "без"})
@@ -60,7 +62,8 @@ class Prepared:
     features: lemmas with negation kept, stop words dropped (what `preprocess` returns);
     text: the masked, normalised, lower-case customer text (for character n-grams);
     masked: the masked customer text with its original case (safe for reports and logs);
-    status: "ok", "empty text", "not text" or "truncated" (over MAX_CHARS, cut and still processed).
+    status: "ok", "empty text", "not text", "truncated" (over MAX_CHARS, cut and still processed) or
+    "no customer turn" (a transcript none of whose turns is the customer's: the whole text, processed).
     """
 
     features: str
@@ -225,14 +228,14 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
             raw, cut = _cut(raw, limit), True
     if _is_junk(raw):
         return "", "", "", NOT_TEXT
-    said = customer_text(raw)
+    said, unsure = split_customer(raw)
     if len(said) > MAX_CHARS:
         said, cut = _cut(said), True
     if not said or said.isspace():
         return "", "", "", EMPTY
     masked = mask_text(said)
     text = _once(normalize(masked))
-    return _features(text, stop), text, masked, TRUNCATED if cut else OK
+    return _features(text, stop), text, masked, TRUNCATED if cut else NO_CUSTOMER if unsure else OK
 
 
 def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
@@ -302,9 +305,11 @@ def prepare(value: object, *, stop_words: Collection[str] | None = None) -> Prep
         return _EMPTY
     if isinstance(text, list):
         try:
-            text = customer_text(text)
+            text, unsure = split_customer(text)
         except (TypeError, ValueError):
             return _NOTHING
+        done = _prepare_str(text, stop)
+        return Prepared(done.features, done.text, done.masked, NO_CUSTOMER) if unsure and done.status == OK else done
     return _prepare_str(text, stop)
 
 

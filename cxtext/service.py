@@ -75,7 +75,7 @@ class Labels(BaseModel):
     is_repeat: bool
     confidence: float
     needs_review: bool
-    status: str = Field(description="ok, truncated, empty text, not text, ...")
+    status: str = Field(description="ok, truncated, no customer turn, empty text, not text, ...")
 
 
 class ClassifyResponse(BaseModel):

@@ -215,17 +215,22 @@ def _customer_speaker(turns: tuple[Turn, ...]) -> str | None:
 
 
 def customer_text(transcript: Transcript) -> str:
-    """The customer's turns joined by newlines.
+    """The customer's turns joined by newlines (see `split_customer`)."""
+    return split_customer(transcript)[0]
+
+
+def split_customer(transcript: Transcript) -> tuple[str, bool]:
+    """(the customer's turns joined by newlines, whether turns were found but none was the customer's).
 
     A text without speaker labels comes back as is. Of two diarised speakers ("Спикер 1", "SPEAKER_00"),
     the customer is told by what each says (see _customer_speaker). When no customer turn is found but
     other turns are (a survey comment starting "Оператор: нагрубил", or a transcript of the agent's side
-    only), the whole text comes back: it is more often the customer talking about the agent than an
-    agent-only transcript, and an empty text would lose the topic either way.
+    only), the whole text comes back, flagged: it is more often the customer talking about the agent than
+    an agent-only transcript, and an empty text would lose the topic either way; a reader should check.
     """
     if isinstance(transcript, str):
         if ":" not in transcript and "：" not in transcript:
-            return transcript  # the fast path for plain comments
+            return transcript, False  # the fast path for plain comments
         structured = _json_turns(transcript) if _looks_like_json(transcript) else None
         turns = _text_turns(transcript) if structured is None else structured
     else:
@@ -233,7 +238,8 @@ def customer_text(transcript: Transcript) -> str:
     customer = CUSTOMER if any(t.speaker_role == CUSTOMER for t in turns) else _customer_speaker(turns)
     said = [t.text for t in turns if t.speaker_role == customer]
     if said:
-        return "\n".join(said)
+        return "\n".join(said), False
+    labelled = any(t.speaker_role != UNKNOWN for t in turns)
     if structured is None:
-        return transcript  # type: ignore[return-value]  # a str here
-    return "\n".join(t.text for t in turns if t.text)
+        return transcript, labelled  # type: ignore[return-value]  # a str here
+    return "\n".join(t.text for t in turns if t.text), labelled

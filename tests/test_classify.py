@@ -201,3 +201,12 @@ def test_a_comment_pasted_many_times_gets_the_labels_of_the_comment(default_mode
     one = default_model.predict(["Спасибо большое, всё хорошо."]).iloc[0]
     many = default_model.predict([" ".join(["Спасибо большое, всё хорошо."] * 30)]).iloc[0]
     assert (many["group"], many["topics"], many["is_general"]) == (one["group"], one["topics"], one["is_general"])
+
+
+def test_a_transcript_with_no_customer_turn_is_labelled_whole_and_sent_to_review(default_model):
+    rows = default_model.predict(["Оператор: все операторы заняты, оставайтесь на линии\nОператор: слушаю вас",
+                                  "Клиент: не могу дозвониться второй час\nОператор: оставайтесь на линии",
+                                  [{"speaker": "agent", "text": "Ожидайте ответа специалиста"}]])
+    assert rows["status"].tolist() == ["no customer turn", "ok", "no customer turn"]
+    assert rows["needs_review"].tolist()[0] and rows["needs_review"].tolist()[2]
+    assert rows["group"].iloc[0] != ""  # labelled, from the whole text
