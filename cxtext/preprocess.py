@@ -195,6 +195,9 @@ def _once(text: str) -> str:
     no more than once, and must not read as a long, detailed one. Other texts come back as they were."""
     if len(text) < _REPEAT_CHARS:
         return text
+    rough = (" " + text).replace("!", ".").replace("?", ".").replace("\n", ".").split(".")
+    if len(set(rough)) == len(rough):  # no piece twice (a first sentence said again reads " a" both times)
+        return text
     sentences = _SENTENCE_END.split(text)
     seen: set[str] = set()
     kept = []

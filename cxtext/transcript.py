@@ -56,6 +56,8 @@ _LABEL = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+_LABEL_COLON = re.compile(r"[:：](?!\d)")
+
 _SPEAKER_KEYS = ("speaker", "role", "speaker_role", "author", "from", "sender", "participant", "who", "type",
                  "speaker_id", "speakerTag", "channelTag", "channel")
 _TEXT_KEYS = ("text", "message", "content", "body", "utterance", "phrase", "msg")
@@ -229,8 +231,8 @@ def split_customer(transcript: Transcript) -> tuple[str, bool]:
     an agent-only transcript, and an empty text would lose the topic either way; a reader should check.
     """
     if isinstance(transcript, str):
-        if ":" not in transcript and "：" not in transcript:
-            return transcript, False  # the fast path for plain comments
+        if ":" not in transcript and "：" not in transcript or not _LABEL_COLON.search(transcript):
+            return transcript, False  # the fast path for plain comments (a colon in "10:30" ends no label)
         structured = _json_turns(transcript) if _looks_like_json(transcript) else None
         turns = _text_turns(transcript) if structured is None else structured
     else:
