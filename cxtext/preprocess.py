@@ -236,7 +236,7 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
         said, cut = _cut(said), True
     if not said or said.isspace():
         return "", "", "", EMPTY
-    masked = mask_text(said)
+    masked = mask_text(said, by_words=False)  # names and flats are masked where text is written out
     text = _once(normalize(masked))
     return _features(text, stop), text, masked, TRUNCATED if cut else NO_CUSTOMER if unsure else OK
 
