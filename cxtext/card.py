@@ -44,8 +44,9 @@ def make_card(model, metrics: dict, data_note: str = "", project_corpus: bool = 
 
 def _limits(metrics: dict, project_corpus: bool) -> list[str]:
     """What the figures do not say, for this model's data."""
-    own, extra, held = metrics.get("corpus_rows", 0) - metrics.get("background_rows", 0), \
-        metrics.get("background_rows", 0), metrics.get("held_out", 0)
+    extra = metrics.get("background_rows", 0)
+    own = metrics.get("trained_on", 0) - extra  # the user's rows trained on (the held-out part is not)
+    held = metrics.get("held_out", 0)
     if project_corpus:
         lines = ["Trained on texts written for the project in the voice of customers; real text differs. Check "
                  "`needs_review` rows and retrain on your own labels (notebooks/02_retrain.ipynb)."]
@@ -54,9 +55,10 @@ def _limits(metrics: dict, project_corpus: bool) -> list[str]:
                  "the project in the voice of customers); the cross-validated and held-out figures are on your "
                  "rows only."]
     else:
-        lines = [f"Trained on {own} labelled rows only; the held-out figures rest on {held} texts, so a "
-                 "difference of a few points between models can be chance (see the 95% intervals of "
-                 "`cxtext evaluate`)."]
+        lines = [f"Trained on {own} labelled rows only" + (
+            f"; the held-out figures rest on {held} texts, so a difference of a few points between models can be "
+            "chance (see the 95% intervals of `cxtext evaluate`)." if held else
+            "; nothing was held out, so only the cross-validated figures say how it does on unseen texts.")]
     if metrics.get("thin_labels"):
         lines.append(" ".join(line.strip() for line in metrics["thin_labels"].splitlines()))
     return lines + ["Topic thresholds were chosen on out-of-fold predictions of the training part."]

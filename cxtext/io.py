@@ -332,8 +332,9 @@ def _clean_header(frame: pd.DataFrame, header: Sequence[object] | None = None,
     message and could never be typed as --id-col. Columns that repeat a name of `header` are listed
     in frame.attrs["repeated_columns"] (pandas' new name -> the name as written); the title rows skipped
     above the header, in frame.attrs["title_rows"]."""
-    if titles:
-        frame.attrs["title_rows"] = [" ".join(str(v).strip() for v in _filled(row)) for row in titles]
+    titles = [" ".join(str(v).strip() for v in _filled(row)) for row in titles]
+    if any(titles):
+        frame.attrs["title_rows"] = [title for title in titles if title]
     if any("\x00" in str(c) for c in frame.columns):
         frame.columns = [str(c).replace("\x00", "") for c in frame.columns]
     if header is not None and len(header) == len(frame.columns):
@@ -421,14 +422,17 @@ def _filled(row: Sequence[object]) -> list[object]:
 
 
 def _title_rows(rows: Sequence[Sequence[object]]) -> int:
-    """How many rows above the header hold a title ("Выгрузка опроса за июнь" alone on row 1, maybe a blank
-    row): 0 unless a first row of one cell of several words is followed by a row of column names at least
-    as wide as the rows under it."""
+    """How many rows above the header hold a title: 0 unless the first row is one cell of several words in
+    the first column ("Выгрузка опроса за июнь"), then only blank rows, then a row of three or more distinct
+    column names at least as wide as the rows under it. Anything less is left for the reader to see."""
     cells = [_filled(row) for row in rows]
-    if not cells or len(cells[0]) > 1 or (cells[0] and " " not in str(cells[0][0]).strip()):
-        return 0  # the first row is the header: a one-word cell is a column name, not a title
-    header = next((i for i, row in enumerate(cells) if len(row) > 1), 0)
-    names = cells[header]
+    first = rows[0] if rows else []
+    if not cells or len(cells[0]) != 1 or not _filled(first[:1]) or " " not in str(cells[0][0]).strip():
+        return 0  # the first row is the header (or the file is not a table with a title)
+    header = next((i for i, row in enumerate(cells[1:], 1) if row), 0)
+    names = cells[header] if header else []
+    if len(names) < 3 or len(set(map(str, names))) < len(names):
+        return 0
     if not all(isinstance(v, str) and not v.strip().isdigit() for v in names):
         return 0
     return header if len(names) >= max(map(len, cells[header:])) else 0  # not a comment split at its commas

@@ -214,7 +214,8 @@ def segment_labels(values: pd.Series) -> pd.Series:
     NO_SEGMENT rather than '' or 'nan'."""
     text = values.astype("string").str.strip()
     named = text.mask(text.isna() | (text == ""), NO_SEGMENT).astype(str)
-    return named.map(mask_text) if named.str.contains(r"\d|@", regex=True).any() else named
+    # by digits and "@" only: a name masked as <NAME> would merge two operators' segments into one
+    return named.map(lambda v: mask_text(v, by_words=False) if any(ch.isdigit() or ch == "@" for ch in v) else v)
 
 
 def smoothed_score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:

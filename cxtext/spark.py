@@ -178,6 +178,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
             from .io import sniff_csv
 
             found = sniff_csv(src, encoding, sep)
+            if found.title_rows:
+                raise InputError(f"input {src} has a title above its header (row 1), which Spark would read as the "
+                                 "header; delete the title row, or label it with the local engine, which skips it")
             sep, encoding = found.sep, found.encoding.replace("utf-8-sig", "utf-8")
         else:  # a cluster path is not sniffed
             from .io import checked_encoding, checked_sep
@@ -199,4 +202,4 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     seconds = time.perf_counter() - started
     return {"rows": rows, "statuses": statuses, "seconds": round(seconds, 3),
             "rows_per_s": round(rows / seconds, 1) if seconds > 0 else None, "output": str(output),
-            "input": src, "engine": "spark", "format": "parquet"}
+            "input": src, "engine": "spark", "format": "parquet", "text_masked": not keep_raw_text}

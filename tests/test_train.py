@@ -156,7 +156,7 @@ def test_retrain_on_a_user_taxonomy_with_a_new_topic(user_labels, tmp_path):
     card_md = (tmp_path / "m" / "card.md").read_text("utf-8")
     assert card_md.startswith("# Model card")
     assert "topics not in the default taxonomy: cashback (Кешбэк)" in card_md
-    assert f"Trained on {card['data']['rows']} labelled rows only" in card_md
+    assert f"Trained on {card['data']['trained_on']} labelled rows only" in card_md
     assert "written for the project" not in card_md  # the analyst's own labels, not the default corpus
 
 

@@ -98,6 +98,8 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
         if not data.rows_are_contacts:  # a survey answer is not a contact: no points, no cost, no rate
             data.contacts = {k: t.drop(columns=["points", "cost", "volume", "rate"], errors="ignore")
                              for k, t in data.contacts.items()}
+            data.contacts["topics"] = data.contacts["topics"].sort_values("contacts", ascending=False,
+                                                                          kind="stable").reset_index(drop=True)
     elif volume is not None:
         data.notes.append("Таблица объёма передана, но в файле нет колонки 'group': метрики обращений не считались.")
     text_col = text_col or ("text" if "text" in labelled.columns else None)
