@@ -13,6 +13,8 @@ plain comment and is returned as is.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Union
@@ -52,11 +54,12 @@ _LABELS = "|".join(re.escape(label) for label in sorted(ROLES, key=len, reverse=
 _NAME = r"(?:[ \t]+(?-i:\d{1,2}|[А-ЯЁA-Z][а-яёa-z]+(?:[ \t][А-ЯЁA-Z]\.){0,2}))?"  # capitalised, in any flags
 _LABEL = re.compile(
     rf"(?:^|(?<=[\s.!?;,]))(?:{_TIME}[ \t]*)?(?P<label>(?:{_LABELS}){_NAME}|{_DIARISED})"
-    rf"(?:[ \t]*\([^()\n]{{0,40}}\))?(?:[ \t]*{_TIME})?[ \t]*[:：](?!\d)",  # "к 11:00" is a time
+    rf"(?:[ \t]*\([^()\n]{{0,40}}\))?(?:[ \t]*{_TIME})?[ \t]*[:：]",
     re.IGNORECASE | re.MULTILINE,
 )
 
-_LABEL_COLON = re.compile(r"[:：](?!\d)")
+_LABEL_COLON = re.compile(r"(?<!\d)[:：]|[:：](?!\d)")  # a colon that is not a time's ("10:30")
+_DIARISED_LABEL = re.compile(_DIARISED, re.IGNORECASE)
 
 _SPEAKER_KEYS = ("speaker", "role", "speaker_role", "author", "from", "sender", "participant", "who", "type",
                  "speaker_id", "speakerTag", "channelTag", "channel")
@@ -81,7 +84,8 @@ Transcript = Union[str, Iterable[Any]]
 def role_of(label: object) -> str:
     """The role of a speaker label or a JSON speaker value: "Клиент" -> customer, "bot" -> bot; a diarised
     speaker ("Спикер 2", "SPEAKER_01", a channel number) -> "speaker 2", "speaker 1"."""
-    if isinstance(label, (int, float)) and not isinstance(label, bool) and label == int(label):
+    if isinstance(label, numbers.Real) and not isinstance(label, bool) and math.isfinite(label) \
+            and label == int(label):
         return f"{SPEAKER}{int(label)}"
     if not isinstance(label, str):
         return UNKNOWN
@@ -95,12 +99,18 @@ def role_of(label: object) -> str:
 
 
 def _labels(text: str) -> list[re.Match[str]]:
+    """Speaker labels: at a line's start; inline, when capitalised ("... Оператор: ...") or a diarised
+    speaker ("... спикер 2: ..."). A label ending in a number right before a digit is a time ("к 11:00")."""
     found = []
     for match in _LABEL.finditer(text):
-        start = match.start()
-        at_line_start = not text[text.rfind("\n", 0, start) + 1:start].strip(" \t")
-        label = match.group("label")
-        if at_line_start or label[0].isupper() or label[-1].isdigit():  # "спикер 2:" inline is a label too
+        start, label = match.start(), match.group("label")
+        if label[-1].isdigit() and text[match.end():match.end() + 1].isdigit():
+            continue
+        before = start
+        while before and text[before - 1] in " \t":
+            before -= 1
+        at_line_start = not before or text[before - 1] == "\n"
+        if at_line_start or label[0].isupper() or _DIARISED_LABEL.fullmatch(label):
             found.append(match)
     return found
 
@@ -183,6 +193,7 @@ _AGENT_CUES = (
     "в приложении в", "можем записать", "для вас", "слушаю", "вас беспокоит", "вы позвонили", "приветствует",
     "приносим извинения", "оформим", "мы проводим", "вас не устроило", "одобрен", "соединяю", "в приложении раздел",
 )
+_STEMS = frozenset({"чем могу быть полез", "зафиксир", "не пришл", "я записывал", "одобрен"})  # any ending
 # An agent answers the call naming the company: words of such a first turn.
 _ANSWER_CUES = ("поддержк", "служба", "компания", "банк", "магазин", "ресторан", "страхов", "слушаю", "приветствует")
 _CUSTOMER_CUES = (
@@ -192,6 +203,17 @@ _CUSTOMER_CUES = (
     "я бы хотел", "хотела бы", "хотел бы", "я по поводу", "я хотел", "я оплатил", "я заказал", "можно ли",
     "нет спасибо", "хватит звонить", "здравствуйте я", "а для", "а по ",
 )
+
+
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
+    """Cues as whole words (a cue ending in a stem, "зафиксир", takes any ending), longest first, so that
+    "я звоню" is counted once and "перезвоню" is not "звоню"."""
+    words = sorted({cue.strip() for cue in cues}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) + (r"\w*" if w in _STEMS else "") for w in words)
+                      + r")(?!\w)")
+
+
+_AGENT_CUE, _CUSTOMER_CUE = _cue_pattern(_AGENT_CUES), _cue_pattern(_CUSTOMER_CUES)
 
 
 def _customer_speaker(turns: tuple[Turn, ...]) -> str | None:
@@ -207,8 +229,8 @@ def _customer_speaker(turns: tuple[Turn, ...]) -> str | None:
         return None
     score = {}
     for speaker, texts in said.items():
-        words = " " + " ".join(texts).lower().replace("ё", "е") + " "
-        score[speaker] = sum(words.count(cue) for cue in _AGENT_CUES) - sum(words.count(cue) for cue in _CUSTOMER_CUES)
+        words = " ".join(texts).lower().replace("ё", "е")
+        score[speaker] = len(_AGENT_CUE.findall(words)) - len(_CUSTOMER_CUE.findall(words))
     first = next(t for t in turns if t.speaker_role in said)
     if any(cue in first.text.lower() for cue in _ANSWER_CUES):
         score[first.speaker_role] += 2
@@ -241,7 +263,8 @@ def split_customer(transcript: Transcript) -> tuple[str, bool]:
     said = [t.text for t in turns if t.speaker_role == customer]
     if said:
         return "\n".join(said), False
-    labelled = any(t.speaker_role != UNKNOWN for t in turns)
+    # turns from JSON are a transcript; one labelled line ("Поддержка: молчит третий день") is a comment
+    labelled = (structured is not None or len(turns) > 1) and any(t.speaker_role != UNKNOWN for t in turns)
     if structured is None:
         return transcript, labelled  # type: ignore[return-value]  # a str here
     return "\n".join(t.text for t in turns if t.text), labelled

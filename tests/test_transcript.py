@@ -140,3 +140,16 @@ def test_turns_from_parquet_arrive_as_arrays_and_are_read():
 def test_a_time_after_a_short_label_is_not_a_speaker():
     text = "пункт выдачи работает до 20, а приезжаю с работы к 20:30"
     assert customer_text(text) == text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Оператор: Сколько списали?\nКлиент:1500 рублей, верните\nОператор: Проверю", ("1500 рублей, верните", False)),
+    ("вопрос к 2: почему так долго", ("вопрос к 2: почему так долго", False)),  # not a diarised label
+    ("Поддержка: молчит третий день", ("Поддержка: молчит третий день", False)),  # a comment, not a transcript
+    ('[{"speaker": NaN, "text": "алло"}, {"speaker": "client", "text": "не работает"}]', ("не работает", False)),
+])
+def test_review_findings_on_labels(text, expected):
+    from cxtext.transcript import split_customer
+
+    assert split_customer(text) == expected
+
