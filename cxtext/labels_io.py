@@ -13,6 +13,7 @@ import difflib
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -132,7 +133,7 @@ class Resolver:
     def _declare(self, topic: str) -> str:
         """How to make a topic that is not in this taxonomy one: put back a default topic the taxonomy
         left out, or declare a new one."""
-        default = load_taxonomy()
+        default = _default_taxonomy()
         dropped = {_key(t.id): t for t in default.topics} | {_key(t.name): t for t in default.topics}
         left_out = dropped.get(_key(topic))
         if left_out is not None and left_out.id not in {t.id for t in self.taxonomy.topics}:
@@ -140,6 +141,11 @@ class Resolver:
                     f"'{self.taxonomy.name}' leaves out: put it back in your taxonomy file, or relabel the row")
         return ("A topic of your own is declared first in a taxonomy file given with --taxonomy FILE "
                 "(in Python: load_taxonomy(FILE), or taxonomy.with_topic(id, name))")
+
+
+@lru_cache(maxsize=1)
+def _default_taxonomy() -> Taxonomy:
+    return load_taxonomy()  # read once: a file of 5,000 rows with one undeclared topic names it 5,000 times
 
 
 def _did_you_mean(text: str, options: Iterable[str]) -> str:

@@ -61,7 +61,8 @@ class Prepared:
 
     features: lemmas with negation kept, stop words dropped (what `preprocess` returns);
     text: the masked, normalised, lower-case customer text (for character n-grams);
-    masked: the masked customer text with its original case (safe for reports and logs);
+    masked: the customer text with its original case, cards, phones, e-mails and other numbers masked
+        (names, birth dates and flats are masked where text is written out: `cxtext.mask_text`);
     status: "ok", "empty text", "not text", "truncated" (over MAX_CHARS, cut and still processed) or
     "no customer turn" (a transcript none of whose turns is the customer's: the whole text, processed).
     """
