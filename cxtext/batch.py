@@ -225,10 +225,11 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                 if history is not None:
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
                 out = label_frame(chunk, labels, None if keep_raw_text else text_col)
+                clash = _renames(chunk.columns, labels.columns)
                 if not keep_raw_text:
-                    written = out[_renames(chunk.columns, labels.columns).get(text_col, text_col)]
-                    masked += sum(isinstance(a, str) and a != b for a, b in zip(chunk[text_col], written))
-                renamed.update(_renames(chunk.columns, labels.columns))
+                    masked += sum(a != b for a, b in zip(chunk[text_col], out[clash.get(text_col, text_col)])
+                                  if isinstance(a, str))
+                renamed.update(clash)
                 titles = chunk.attrs.get("title_rows", titles)
                 renamed.update({f"{old} (column {chunk.columns.get_loc(new) + 1})": new for new, old
                                 in chunk.attrs.get("repeated_columns", {}).items()})

@@ -1,7 +1,9 @@
-"""Personal data masking: cards, phones, e-mails, passports, SNILS, INN, accounts become placeholders.
+"""Personal data masking: cards, phones, e-mails, passports, SNILS, INN, accounts (found by their digits),
+and names with a patronymic, birth dates and addresses down to the flat (found by their words) become
+placeholders.
 
-Masking runs first, on the raw text, so nothing after it (normalisation, models, logs, reports)
-ever sees the data. Each rule is a named regex with an example; rules are tried in order and an
+Masking of the digit kinds runs first, on the raw text, so nothing after it (normalisation, models,
+logs, reports) ever sees them; the word kinds are masked where text is written out (`by_words`). Each rule is a named regex with an example; rules are tried in order and an
 earlier rule wins an overlap. Spans point into the raw text.
 
     >>> mask_text("Карта 4276 3800 1234 5679, звоните +7 (912) 345-67-89")
@@ -47,7 +49,7 @@ class Span:
 
     start: int
     end: int
-    kind: str  # CARD, PHONE, EMAIL, PASSPORT, SNILS, INN, ACCOUNT
+    kind: str  # CARD, PHONE, EMAIL, PASSPORT, SNILS, INN, ACCOUNT, NAME, BIRTHDATE, ADDRESS
 
 
 @dataclass(frozen=True)

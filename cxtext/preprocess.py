@@ -191,7 +191,7 @@ def _cut(text: str, limit: int = MAX_CHARS) -> str:
     return head[:-40] + head[-40:].rstrip(_NUMBER_TAIL)
 
 
-def _once(text: str) -> str:
+def _said_once(text: str) -> str:
     """The text with a sentence of three or more words said again dropped: a comment pasted ten times says
     no more than once, and must not read as a long, detailed one. Other texts come back as they were."""
     if len(text) < _REPEAT_CHARS:
@@ -238,7 +238,7 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     if not said or said.isspace():
         return "", "", "", EMPTY
     masked = mask_text(said, by_words=False)  # names and flats are masked where text is written out
-    text = _once(normalize(masked))
+    text = _said_once(normalize(masked))
     return _features(text, stop), text, masked, TRUNCATED if cut else NO_CUSTOMER if unsure else OK
 
 
@@ -250,7 +250,7 @@ def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     """
     if not raw or raw.isspace():
         return "", "", "", EMPTY
-    text = _once(normalize_plain(raw))
+    text = _said_once(normalize_plain(raw))
     return _feature_words(_simple_tokens(text), stop), text, raw, OK
 
 
