@@ -17,6 +17,8 @@ import math
 import numbers
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from typing import Any, Iterable, Union
 
 CUSTOMER, AGENT, BOT, UNKNOWN = "customer", "agent", "bot", "unknown"
@@ -182,38 +184,23 @@ def parse_turns(transcript: Transcript) -> tuple[Turn, ...]:
     return turns
 
 
-# What an agent says and a customer rarely does, and the other way round (lower case, ё as е).
-_AGENT_CUES = (
-    "чем могу помочь", "чем могу быть полез", "меня зовут", "оставайтесь на линии", "ожидайте", "за ожидание",
-    "спасибо за обращение", "операторы заняты", "ваш звонок", "уточните", "назовите", "продиктуйте",
-    "могу предложить", "можем предложить", "могу я еще", "что-то еще", "чем-то еще", "всего доброго",
-    "хорошего дня", "оцените", "служба поддержки", "слушаю вас", "в качестве исключения", "передам",
-    "оформлю", "зафиксир", "специалист свяжется", "рабочих дней", "по регламенту", "согласно", "к сожалению",
-    "проверю", "сейчас посмотрю", "одну минуту", "секундочку", "ваш заказ", "ваша заявка", "вашу заявку",
-    "в приложении в", "можем записать", "для вас", "слушаю", "вас беспокоит", "вы позвонили", "приветствует",
-    "приносим извинения", "оформим", "мы проводим", "вас не устроило", "одобрен", "соединяю", "в приложении раздел",
-)
-_STEMS = frozenset({"чем могу быть полез", "зафиксир", "не пришл", "я записывал", "одобрен"})  # any ending
-# An agent answers the call naming the company: words of such a first turn.
-_ANSWER_CUES = ("поддержк", "служба", "компания", "банк", "магазин", "ресторан", "страхов", "слушаю", "приветствует")
-_CUSTOMER_CUES = (
-    "у меня", "мне ", "мой ", "моя ", "мою ", "моего", "верните", "почему", "не работает", "не могу", "сколько можно",
-    "хочу", "требую", "помогите", "я звоню", "звоню", "уже третий", "опять", "списали", "не пришл", "я записывал",
-    "я не ", "а сколько", "а как", "а когда", "а где", "мне надо", "перенаправьте", "отмените", "заблокируйте",
-    "я бы хотел", "хотела бы", "хотел бы", "я по поводу", "я хотел", "я оплатил", "я заказал", "можно ли",
-    "нет спасибо", "хватит звонить", "здравствуйте я", "а для", "а по ",
-)
+@lru_cache(maxsize=1)
+def _cues() -> dict[str, object]:
+    """The speaker cues of data/speaker_cues.tsv: agent and customer phrases as whole-word patterns (longest
+    first, so "я звоню" counts once and "перезвоню" is not "звоню"), and the words of an agent's answer."""
+    kinds: dict[str, list[str]] = {"agent": [], "customer": [], "answer": []}
+    text = resources.files("cxtext").joinpath("data/speaker_cues.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, cue = line.split("\t")
+            kinds[kind].append(cue.strip())
 
+    def pattern(cues: list[str]) -> re.Pattern[str]:
+        words = sorted(cues, key=lambda w: len(w.rstrip("*")), reverse=True)
+        return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else "")
+                                                    for w in words) + r")(?!\w)")
 
-def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str]:
-    """Cues as whole words (a cue ending in a stem, "зафиксир", takes any ending), longest first, so that
-    "я звоню" is counted once and "перезвоню" is not "звоню"."""
-    words = sorted({cue.strip() for cue in cues}, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) + (r"\w*" if w in _STEMS else "") for w in words)
-                      + r")(?!\w)")
-
-
-_AGENT_CUE, _CUSTOMER_CUE = _cue_pattern(_AGENT_CUES), _cue_pattern(_CUSTOMER_CUES)
+    return {"agent": pattern(kinds["agent"]), "customer": pattern(kinds["customer"]), "answer": tuple(kinds["answer"])}
 
 
 def _customer_speaker(turns: tuple[Turn, ...]) -> str | None:
@@ -230,9 +217,9 @@ def _customer_speaker(turns: tuple[Turn, ...]) -> str | None:
     score = {}
     for speaker, texts in said.items():
         words = " ".join(texts).lower().replace("ё", "е")
-        score[speaker] = len(_AGENT_CUE.findall(words)) - len(_CUSTOMER_CUE.findall(words))
+        score[speaker] = len(_cues()["agent"].findall(words)) - len(_cues()["customer"].findall(words))
     first = next(t for t in turns if t.speaker_role in said)
-    if any(cue in first.text.lower() for cue in _ANSWER_CUES):
+    if any(cue in first.text.lower() for cue in _cues()["answer"]):
         score[first.speaker_role] += 2
     (customer, a), (_, b) = sorted(score.items(), key=lambda kv: kv[1])
     return customer if a < b else None
