@@ -30,7 +30,7 @@ _NARROW = str.maketrans("（）＋－０１２３４５６７８９", "()+-01234
 # Between digit groups of a card or account: spaces (also no-break and narrow no-break, tabs), a dash of
 # any kind, or a dot or slash between groups of four ("4276.3800.1234.5679"; a date's dots never are).
 _SPACE = "[ \u00a0\u202f\t]"
-_SEP = rf"(?:{_SPACE}?[-\u2010-\u2015]{_SPACE}?|{_SPACE}{{1,3}}|(?<=\d{{4}})[./](?=\d{{4}}))"
+_SEP = rf"(?:{_SPACE}?[-\u2010-\u2015]{_SPACE}?|{_SPACE}{{1,3}}|(?<=(?<!\d)\d{{4}})[./](?=\d{{4}}(?!\d)))"
 # Between the digits of a phone: spaces, dashes of any kind, dots ("8.916.123.45.67").
 _PHONE_SEP = "[ \u00a0\u202f\t.\u2010-\u2015-]{0,3}"
 # Words that announce a passport: "паспорт", "паспорта", "серия", "серии и номер", "с/н".
