@@ -239,7 +239,7 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
         return "", "", "", EMPTY
     masked = mask_text(said, by_words=False)  # names and flats are masked where text is written out
     text = _said_once(normalize(masked))
-    return _features(text, stop), text, masked, TRUNCATED if cut else NO_CUSTOMER if unsure else OK
+    return _features(text, stop), text, masked, NO_CUSTOMER if unsure else TRUNCATED if cut else OK  # review first
 
 
 def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:

@@ -296,3 +296,9 @@ def test_a_long_call_is_split_into_turns_before_it_is_cut():
     assert len(call) > MAX_CHARS
     done = prepare(call)
     assert done.status == "ok" and "вернуть деньги" in done.text and "оставайтесь" not in done.text
+
+
+def test_a_long_call_with_no_customer_turn_goes_to_review_though_cut():
+    hold = "\n".join(["Оператор: оставайтесь на линии, ваш звонок очень важен для нас"] * 400)
+    call = f"{hold}\nБот: оцените разговор"
+    assert len(call) > MAX_CHARS and prepare(call).status == "no customer turn"
