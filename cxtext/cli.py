@@ -87,7 +87,7 @@ def _evaluate(args) -> None:
     from .classify import load_model
     from .errors import InputError
     from .io import read_table
-    from .labels_io import LabelFileError
+    from .labels_io import UNKNOWN_TOPIC, LabelFileError
     from .train import LabelColumns, evaluate_model, read_corpus
 
     if args.json and not Path(args.json).resolve().parent.is_dir():  # before the work, not after it
@@ -100,7 +100,7 @@ def _evaluate(args) -> None:
     try:
         metrics = evaluate_model(model, frame, cols, taxonomy=args.taxonomy)
     except LabelFileError as exc:
-        if args.model is None and any("is not a topic" in p.message for p in exc.problems):
+        if args.model is None and any(p.kind == UNKNOWN_TOPIC for p in exc.problems):
             raise InputError(f"{exc}\nThe default model was evaluated (no --model given): for a model trained "
                              "with topics of your own, pass --model DIR, its folder.") from exc
         raise

@@ -44,6 +44,7 @@ TOPIC_SEP = "; "  # topic names hold commas ("Тарифы, цены и коми
 _YES = {"да", "д", "1", "1.0", "true", "t", "yes", "y", "истина", "+", "x", "х", "v", "✓", "✔"}
 _NO = {"", "нет", "н", "0", "0.0", "false", "f", "no", "n", "ложь", "-", "nan", "none"}
 _SHEET, _REFERENCE = "Разметка", "Справочник"
+UNKNOWN_TOPIC = "unknown topic"
 
 
 def example_path() -> Path:
@@ -63,6 +64,7 @@ class Problem:
     column: str
     value: str
     message: str
+    kind: str = ""  # UNKNOWN_TOPIC for a topic the taxonomy lacks (a caller may suggest another model)
 
     def __str__(self) -> str:
         where = f"row {self.row}" if isinstance(self.row, int) else self.row
@@ -377,7 +379,7 @@ def _record(row: dict, cols: dict, resolve: Resolver, line: int) -> tuple[dict, 
     if bad:
         problems.append(Problem(line, cols["group"], _cell(row[cols["group"]]), bad))
     topics, bad_topics = resolve.topics(row[cols["topics"]])
-    problems += [Problem(line, cols["topics"], _cell(row[cols["topics"]]), msg) for msg in bad_topics]
+    problems += [Problem(line, cols["topics"], _cell(row[cols["topics"]]), msg, UNKNOWN_TOPIC) for msg in bad_topics]
     flags = {}
     for field in ("is_general", "is_repeat"):
         value = row[cols[field]] if field in cols else ""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import InputError
 from .evaluate import split_topics
-from .labels_io import LabelFileError, Problem, Resolver, parse_flag
+from .labels_io import UNKNOWN_TOPIC, LabelFileError, Problem, Resolver, parse_flag
 from .taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["labeling_config", "read_annotations", "to_tasks", "write_tasks"]
@@ -214,7 +214,7 @@ def _record(where: str, text, chosen: dict[str, list[str]], resolve: Resolver) -
         if bad:
             problems.append(Problem(where, GROUP, groups[0], bad))
     topics, bad_topics = resolve.topics(chosen.get(TOPICS, []))
-    problems += [Problem(where, TOPICS, "; ".join(chosen.get(TOPICS, [])), m) for m in bad_topics]
+    problems += [Problem(where, TOPICS, "; ".join(chosen.get(TOPICS, [])), m, UNKNOWN_TOPIC) for m in bad_topics]
     general, repeat = bool(chosen.get(GENERAL)), bool(chosen.get(REPEAT))
     if general and topics:
         problems.append(Problem(where, GENERAL, _FLAG_ALIAS, "a too-general comment has no topics; "

@@ -3,8 +3,9 @@ and names with a patronymic, birth dates and addresses down to the flat (found b
 placeholders.
 
 Masking of the digit kinds runs first, on the raw text, so nothing after it (normalisation, models,
-logs, reports) ever sees them; the word kinds are masked where text is written out (`by_words`). Each rule is a named regex with an example; rules are tried in order and an
-earlier rule wins an overlap. Spans point into the raw text.
+logs, reports) ever sees them; the word kinds are masked where text is written out (`by_words`). Each
+rule is a named regex with an example; rules are tried in order and an earlier rule wins an overlap.
+Spans point into the raw text.
 
     >>> mask_text("Карта 4276 3800 1234 5679, звоните +7 (912) 345-67-89")
     'Карта <CARD>, звоните <PHONE>'
@@ -177,8 +178,10 @@ _CAPITAL = r"[А-ЯЁ][а-яё]+"
 _PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:(?:ович|евич|ьич)(?:а|у|ем|е)?|(?:овн|евн)(?:а|ы|е|у))(?![а-яё])"
 _SURNAME = r"[А-ЯЁ][а-яё]*(?:ов|ев|ёв|ин|ын|ск|цк|енко|ко|ук|юк|ян|дзе|швили|их|ых)[а-яё]{0,3}(?![а-яё])"
 # An address down to the flat: "ул. Ленина, д. 5, кв. 12" (an office's address has no flat, and stays).
-_STREET = r"(?:(?i:ул\.|улица|пр-т|пр\.|проспект|пер\.|переулок|ш\.|шоссе|б-р|бульвар|наб\.|набережная)[ \u00a0]*[^\n,]{1,30},?[ \u00a0]*)?"
-_HOUSE = r"(?i:д\.|дом)[ \u00a0]*\d+[а-яА-Я]?(?:/\d+)?,?(?:[ \u00a0]*(?i:корп\.|корпус|к\.|стр\.|строение)[ \u00a0]*\d+,?)?"
+_STREET = (r"(?:(?i:ул\.|улица|пр-т|пр\.|проспект|пер\.|переулок|ш\.|шоссе|б-р|бульвар|наб\.|набережная)"
+           r"[ \u00a0]*[^\n,]{1,30},?[ \u00a0]*)?")
+_HOUSE = (r"(?i:д\.|дом)[ \u00a0]*\d+[а-яА-Я]?(?:/\d+)?,?"
+          r"(?:[ \u00a0]*(?i:корп\.|корпус|к\.|стр\.|строение)[ \u00a0]*\d+,?)?")
 
 RULES: tuple[Rule, ...] = (
     Rule(
