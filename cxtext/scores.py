@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .mask import mask_text
 from .labels import split_topics, to_bool
+from .mask import mask_text
 
 Z95 = 1.959963984540054
 RELIABLE_N = 300  # fewer answers: shown, flagged "not yet reliable"
@@ -214,8 +214,9 @@ def segment_labels(values: pd.Series) -> pd.Series:
     NO_SEGMENT rather than '' or 'nan'."""
     text = values.astype("string").str.strip()
     named = text.mask(text.isna() | (text == ""), NO_SEGMENT).astype(str)
-    # by digits and "@" only: a name masked as <NAME> would merge two operators' segments into one
-    return named.map(lambda v: mask_text(v, by_words=False) if any(ch.isdigit() or ch == "@" for ch in v) else v)
+    # each distinct name once, by digits and "@" only: a name masked as <NAME> would merge two operators'
+    # segments into one
+    return named.map({v: mask_text(v, by_words=False) for v in named.unique()})
 
 
 def smoothed_score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:

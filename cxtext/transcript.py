@@ -94,7 +94,7 @@ def role_of(label: object) -> str:
     key = label.strip().lower()
     if key in ROLES:
         return ROLES[key]
-    if re.fullmatch(_DIARISED, key) or (key.isdigit() and len(key) <= 2):
+    if _DIARISED_LABEL.fullmatch(key) or (key.isdigit() and len(key) <= 2):
         return SPEAKER + str(int("".join(ch for ch in key if ch.isdigit())))
     first = key.split(" ", 1)[0].rstrip(".:")  # "Оператор Анна", "client_1" stays unknown
     return ROLES.get(first, UNKNOWN)
@@ -214,12 +214,12 @@ def _customer_speaker(turns: tuple[Turn, ...]) -> str | None:
             said.setdefault(turn.speaker_role, []).append(turn.text)
     if len(said) != 2:
         return None
-    score = {}
+    cues, score = _cues(), {}
     for speaker, texts in said.items():
         words = " ".join(texts).lower().replace("ё", "е")
-        score[speaker] = len(_cues()["agent"].findall(words)) - len(_cues()["customer"].findall(words))
+        score[speaker] = len(cues["agent"].findall(words)) - len(cues["customer"].findall(words))
     first = next(t for t in turns if t.speaker_role in said)
-    if any(cue in first.text.lower() for cue in _cues()["answer"]):
+    if any(cue in first.text.lower() for cue in cues["answer"]):
         score[first.speaker_role] += 2
     (customer, a), (_, b) = sorted(score.items(), key=lambda kv: kv[1])
     return customer if a < b else None

@@ -175,10 +175,10 @@ def _segments(d: ReportData) -> str:
 def _contacts(d: ReportData) -> str:
     if not d.contacts:
         return ""
-    cols = {"group_name": "Группа", "contacts": "Обращений" if d.rows_are_contacts else "Ответов", "share": "Доля",
-            "points": "Баллы", "cost": "Стоимость, ₽"}
     g = d.contacts["groups"]
-    cols = {c: name for c, name in cols.items() if c in g.columns}
+    names = {"group_name": "Группа", "contacts": "Обращений" if d.rows_are_contacts else "Ответов", "share": "Доля",
+             "points": "Баллы", "cost": "Стоимость, ₽"}
+    cols = {c: name for c, name in names.items() if c in g.columns}  # a survey's table has no points or cost
     title = "Обращения по группам" if d.rows_are_contacts else "Ответы по группам"
     return (f'<h2>{title}</h2><p class="hint">{escape(contacts_note(d))}</p>'
             '<div class="panel">' + _table(g, cols, pct=("share",), digits={"points": 0, "cost": 0}) + "</div>")
