@@ -28,7 +28,8 @@ from .mask import mask_text
 __all__ = ["apply_history", "label_file", "label_frame", "masked_value", "predict_texts"]
 
 DEFAULT_CHUNK_SIZE = 20_000
-INPUT_SUFFIX = "_input"  # a user column named like a label column is kept as e.g. "group_input"
+INPUT_SUFFIX = "_input"
+EVIDENCE = "evidence"  # the column `explain=True` adds  # a user column named like a label column is kept as e.g. "group_input"
 
 _MODEL = None  # the model of this worker process, loaded once by _init_worker
 
@@ -53,9 +54,29 @@ def _failed_row(reason: str) -> dict:
             "is_repeat": False, "confidence": 0.0, "needs_review": True, "status": f"error: {reason}"}
 
 
-def predict_texts(model, texts: list) -> pd.DataFrame:
-    """model.predict, but a chunk that raises is retried row by row and a failing row is marked, not lost."""
-    return pd.DataFrame(predict_columns(model, texts), columns=_label_columns())
+def predict_texts(model, texts: list, explain: bool = False) -> pd.DataFrame:
+    """model.predict, but a chunk that raises is retried row by row and a failing row is marked, not lost;
+    with `explain`, an `evidence` column names the words behind each row's labels."""
+    labels = pd.DataFrame(predict_columns(model, texts), columns=_label_columns())
+    if explain:
+        labels[EVIDENCE] = _evidence(model, texts)
+    return labels
+
+
+def _evidence(model, texts: list) -> list[str]:
+    """`cxtext.explain.evidence`, with a text whose explanation fails left blank rather than failing the run."""
+    from .explain import evidence
+
+    try:
+        return evidence(model, texts)
+    except Exception:  # noqa: BLE001 - an explanation is an aid: its failure must not cost the labels
+        cells = []
+        for text in texts:
+            try:
+                cells += evidence(model, [text])
+            except Exception:  # noqa: BLE001
+                cells.append("")
+        return cells
 
 
 def predict_columns(model, texts: list) -> dict[str, list]:
@@ -85,16 +106,16 @@ def _init_worker(model_ref) -> None:
     _MODEL = _load(model_ref)
 
 
-def _predict_in_worker(texts: list) -> pd.DataFrame:
-    return predict_texts(_MODEL, texts)
+def _predict_in_worker(texts: list, explain: bool) -> pd.DataFrame:
+    return predict_texts(_MODEL, texts, explain)
 
 
-def _labelled_chunks(chunks: Iterable[pd.DataFrame], text_col: str, model, model_ref, jobs: int
-                     ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+def _labelled_chunks(chunks: Iterable[pd.DataFrame], text_col: str, model, model_ref, jobs: int,
+                     explain: bool = False) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """(chunk, labels) pairs in input order; at most 2 chunks per worker in flight, so memory stays flat."""
     if jobs <= 1:
         for chunk in chunks:
-            yield chunk, predict_texts(model, chunk[text_col].tolist())
+            yield chunk, predict_texts(model, chunk[text_col].tolist(), explain)
         return
     # fork (Linux): workers inherit the loaded model and warm lemma cache, nothing is pickled or reloaded
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -103,7 +124,7 @@ def _labelled_chunks(chunks: Iterable[pd.DataFrame], text_col: str, model, model
     pending: deque = deque()
     try:
         for chunk in chunks:
-            pending.append((chunk, pool.submit(_predict_in_worker, chunk[text_col].tolist())))
+            pending.append((chunk, pool.submit(_predict_in_worker, chunk[text_col].tolist(), explain)))
             if len(pending) >= 2 * jobs:
                 done, future = pending.popleft()
                 yield done, future.result()
@@ -174,11 +195,12 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                time_col: str | None = None, model=None, jobs: int = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
                quiet: bool = False, engine: str = "local", encoding: str | None = None, bom: bool | None = None,
                sep: str | None = None, input_encoding: str | None = None, input_sep: str | None = None,
-               sheet: str | None = None, keep_raw_text: bool = False) -> dict:
+               sheet: str | None = None, keep_raw_text: bool = False, explain: bool = False) -> dict:
     """Label every row of a CSV/.xlsx/.parquet file into `output` (format by extension); returns a summary.
 
     The text column is written with its personal data masked, as every other step sees it, unless
-    `keep_raw_text` (for an output that stays where the raw data already is).
+    `keep_raw_text` (for an output that stays where the raw data already is). `explain` adds a column
+    `evidence` with the words behind each row's group and topics (see `cxtext.explain`).
     `model` is a loaded model, a model directory or None (the default model). `customer_col` and
     `time_col` together find repeats from contact history. A CSV input's encoding and delimiter are
     detected unless `input_encoding`/`input_sep` say them; an .xlsx is read from `sheet` (default: the
@@ -189,7 +211,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
         from .spark import label_file as spark_label_file
 
         ignored = [name for name, value in (("jobs", int(jobs) != 1), ("sheet", sheet), ("output encoding", encoding),
-                                            ("output delimiter", sep), ("bom", bom)) if value]
+                                            ("output delimiter", sep), ("bom", bom),
+                                            ("explain", explain)) if value]
         if ignored:
             raise InputError(f"the Spark engine does not take {', '.join(ignored)} (it writes Parquet and sets its "
                              "own parallelism); drop that option")
@@ -221,7 +244,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     bar = _progress(src, quiet)
     try:
         with io.open_writer(dst, **options) as writer:
-            for chunk, labels in _labelled_chunks(chunks, text_col, loaded, model_ref, int(jobs)):
+            for chunk, labels in _labelled_chunks(chunks, text_col, loaded, model_ref, int(jobs), explain):
                 if history is not None:
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
                 out = label_frame(chunk, labels, None if keep_raw_text else text_col)

@@ -18,7 +18,7 @@ def _label(args) -> None:
                          customer_col=args.customer_col, time_col=args.time_col, model=args.model,
                          jobs=args.jobs, quiet=args.quiet, engine=args.engine, input_encoding=args.input_encoding,
                          input_sep=args.input_sep, encoding=args.output_encoding, sep=args.output_sep,
-                         sheet=args.sheet, keep_raw_text=args.keep_raw_text)
+                         sheet=args.sheet, keep_raw_text=args.keep_raw_text, explain=args.explain)
     if not args.quiet:
         print(json.dumps(summary, ensure_ascii=False, default=str))
 
@@ -169,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["local", "spark"], default="local")
     p.add_argument("--keep-raw-text", action="store_true",
                    help="write the text column as it came, personal data unmasked (default: masked)")
+    p.add_argument("--explain", action="store_true",
+                   help="add a column 'evidence': the words behind each row's group and topics (costs about one "
+                        "extra prediction per distinct word of a text)")
     p.add_argument("--input-encoding", help="a CSV input's encoding, e.g. cp1251 (default: detected)")
     p.add_argument("--input-sep", help="a CSV input's delimiter: ',', ';' or tab (default: detected)")
     p.add_argument("--sheet", help="an .xlsx input's sheet (default: the first)")

@@ -135,3 +135,5 @@ def test_spark_engine_refuses_what_it_cannot_do_before_starting(tmp_path, rows):
         label_file(tmp_path / "in.csv", tmp_path / "out", text_col="comment", engine="spark")
     with pytest.raises(InputError, match="does not take jobs, output delimiter"):
         label_file(tmp_path / "in.csv", tmp_path / "out", text_col="text", engine="spark", jobs=2, sep=";")
+    with pytest.raises(InputError, match="does not take explain"):
+        label_file(tmp_path / "in.csv", tmp_path / "out", text_col="text", engine="spark", explain=True)
