@@ -36,6 +36,7 @@ HEADERS = {
     "is_repeat": "Повтор",
     "confidence": "Уверенность модели",
     "reason": "Почему в списке",
+    "evidence": "По каким словам",
     "checked": "Проверено",
     "note": "Комментарий",
 }
@@ -194,6 +195,8 @@ def review_frame(frame: pd.DataFrame, *, taxonomy: Taxonomy | None = None, text_
         out[HEADERS["confidence"]] = pd.to_numeric(frame["confidence"], errors="coerce").round(2).tolist()
     if "reason" in frame.columns:
         out[HEADERS["reason"]] = frame["reason"].tolist()
+    if "evidence" in frame.columns:
+        out[HEADERS["evidence"]] = frame["evidence"].fillna("").tolist()
     out[HEADERS["checked"]] = [""] * n
     out[HEADERS["note"]] = [""] * n
     return pd.DataFrame(out)
@@ -205,7 +208,7 @@ def write_labels(frame: pd.DataFrame, path: str | os.PathLike, *, taxonomy: Taxo
     drop-down lists) or .csv (';'-separated UTF-8 with BOM, which Excel opens as is).
 
     `frame` holds `text_col` and any of the label columns group, topics (ids joined by ';'), is_general,
-    is_repeat, confidence, reason (the output of `TextClassifier.predict` joined to the texts, or of
+    is_repeat, confidence, reason, evidence (the words behind the labels, `cxtext.evidence`) (the output of `TextClassifier.predict` joined to the texts, or of
     `cxtext label`). `keep` names extra columns to show after the text (e.g. the score).
     Empty columns 'Проверено' and 'Комментарий' are for the analyst.
     """
@@ -245,10 +248,10 @@ def _write_xlsx(table: pd.DataFrame, path: Path, tax: Taxonomy) -> None:
     sheet.title = _SHEET
     _fill(sheet, table)
     widths = {HEADERS["text"]: 70, HEADERS["topics"]: 45, HEADERS["group"]: 20, HEADERS["reason"]: 40,
-              HEADERS["note"]: 30}
+              HEADERS["evidence"]: 45, HEADERS["note"]: 30}
     for j, col in enumerate(table.columns, start=1):
         sheet.column_dimensions[get_column_letter(j)].width = widths.get(col, 14)
-        if col in (HEADERS["text"], HEADERS["topics"], HEADERS["reason"]):
+        if col in (HEADERS["text"], HEADERS["topics"], HEADERS["reason"], HEADERS["evidence"]):
             for cell in sheet[get_column_letter(j)][1:]:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     for cell in sheet[1]:

@@ -86,6 +86,16 @@ def test_write_then_read_gives_the_same_labels(tmp_path, cashback_tax, suffix):
     assert back["row"].tolist() == [2, 3, 4, 5]  # as Excel numbers them
 
 
+def test_the_words_behind_the_labels_are_shown_and_never_read_back_as_labels(tmp_path, cashback_tax):
+    frame = LABELLED.assign(evidence=["Претензия: верните", "", None, "Жалоба: долго"])
+    path = write_labels(frame, tmp_path / "review.xlsx", taxonomy=cashback_tax)
+    sheet = openpyxl.load_workbook(path)["Разметка"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("По каким словам") + 1).value == "Претензия: верните"
+    back = read_labels(path, taxonomy=cashback_tax)
+    assert back["group"].tolist() == LABELLED["group"].tolist() and "evidence" not in back
+
+
 def test_the_file_an_analyst_opens_is_in_russian(tmp_path, cashback_tax):
     path = write_labels(LABELLED, tmp_path / "review.xlsx", taxonomy=cashback_tax)
     book = openpyxl.load_workbook(path)

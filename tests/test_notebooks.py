@@ -54,7 +54,9 @@ def test_01_labels_a_survey_and_writes_reports(tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert (out / "report.xlsx").stat().st_size and (out / "report.html").stat().st_size
     check = pd.read_excel(out / "labels_to_check.xlsx", dtype=str)
-    assert len(check) == 400 and {"Текст", "Группа", "Темы", "Проверено"} <= set(check.columns)
+    assert len(check) == 400 and {"Текст", "Группа", "Темы", "Проверено", "По каким словам"} <= set(check.columns)
+    specific = check[check["Темы"].notna()]
+    assert specific["По каким словам"].notna().mean() > 0.9  # a row with topics says which words carry them
 
 
 @pytest.mark.slow
