@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 from .classify import LABEL_COLUMNS, TextClassifier, load_model
 from .drivers import drivers, trends
 from .errors import CxTextError, InputError, ModelError
-from .explain import evidence, explain
+from .attribution import evidence, explain
 from .lemmatize import lemmatize
 from .mask import mask, mask_text
 from .preprocess import TextPreprocessor, prepare, preprocess
@@ -32,6 +32,6 @@ def make_report(*args, **kwargs):
 
 __all__ = [
     "CxTextError", "InputError", "LABEL_COLUMNS", "LabelColumns", "ModelError", "Taxonomy", "TextClassifier",
-    "TextPreprocessor", "drivers", "evaluate_model", "evidence", "explain", "label_file", "lemmatize", "load_model", "load_taxonomy",
-    "make_report", "mask", "mask_text", "nps", "prepare", "preprocess", "train", "trends",
+    "TextPreprocessor", "drivers", "evaluate_model", "evidence", "explain", "label_file", "lemmatize", "load_model",
+    "load_taxonomy", "make_report", "mask", "mask_text", "nps", "prepare", "preprocess", "train", "trends",
 ]

@@ -28,8 +28,8 @@ from .mask import mask_text
 __all__ = ["apply_history", "label_file", "label_frame", "masked_value", "predict_texts"]
 
 DEFAULT_CHUNK_SIZE = 20_000
-INPUT_SUFFIX = "_input"
-EVIDENCE = "evidence"  # the column `explain=True` adds  # a user column named like a label column is kept as e.g. "group_input"
+INPUT_SUFFIX = "_input"  # a user column named like a label column is kept as e.g. "group_input"
+EVIDENCE = "evidence"  # the column `explain=True` adds
 
 _MODEL = None  # the model of this worker process, loaded once by _init_worker
 
@@ -57,25 +57,26 @@ def _failed_row(reason: str) -> dict:
 def predict_texts(model, texts: list, explain: bool = False) -> pd.DataFrame:
     """model.predict, but a chunk that raises is retried row by row and a failing row is marked, not lost;
     with `explain`, an `evidence` column names the words behind each row's labels."""
-    labels = pd.DataFrame(predict_columns(model, texts), columns=_label_columns())
+    columns = predict_columns(model, texts)
+    labels = pd.DataFrame(columns, columns=_label_columns())
     if explain:
-        labels[EVIDENCE] = _evidence(model, texts)
+        labels[EVIDENCE] = _evidence(model, texts, columns)
     return labels
 
 
-def _evidence(model, texts: list) -> list[str]:
-    """`cxtext.explain.evidence`, with a text whose explanation fails left blank rather than failing the run."""
-    from .explain import evidence
+def _evidence(model, texts: list, columns: dict) -> list[str]:
+    """`cxtext.attribution.evidence`; a text whose explanation fails says so, and keeps its labels."""
+    from .attribution import evidence
 
     try:
-        return evidence(model, texts)
+        return evidence(model, texts, labels=columns)
     except Exception:  # noqa: BLE001 - an explanation is an aid: its failure must not cost the labels
         cells = []
-        for text in texts:
+        for k, text in enumerate(texts):
             try:
-                cells += evidence(model, [text])
-            except Exception:  # noqa: BLE001
-                cells.append("")
+                cells += evidence(model, [text], labels={key: [v[k]] for key, v in columns.items()})
+            except Exception as exc:  # noqa: BLE001
+                cells.append(f"не удалось объяснить: {type(exc).__name__}")
         return cells
 
 
@@ -200,7 +201,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
 
     The text column is written with its personal data masked, as every other step sees it, unless
     `keep_raw_text` (for an output that stays where the raw data already is). `explain` adds a column
-    `evidence` with the words behind each row's group and topics (see `cxtext.explain`).
+    `evidence` with the words behind each row's group and topics (see `cxtext.attribution`).
     `model` is a loaded model, a model directory or None (the default model). `customer_col` and
     `time_col` together find repeats from contact history. A CSV input's encoding and delimiter are
     detected unless `input_encoding`/`input_sep` say them; an .xlsx is read from `sheet` (default: the

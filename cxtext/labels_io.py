@@ -208,8 +208,9 @@ def write_labels(frame: pd.DataFrame, path: str | os.PathLike, *, taxonomy: Taxo
     drop-down lists) or .csv (';'-separated UTF-8 with BOM, which Excel opens as is).
 
     `frame` holds `text_col` and any of the label columns group, topics (ids joined by ';'), is_general,
-    is_repeat, confidence, reason, evidence (the words behind the labels, `cxtext.evidence`) (the output of `TextClassifier.predict` joined to the texts, or of
-    `cxtext label`). `keep` names extra columns to show after the text (e.g. the score).
+    is_repeat, confidence, reason and evidence (the words behind the labels: `cxtext.evidence`), as
+    `TextClassifier.predict` joined to the texts or `cxtext label` gives them. `keep` names extra columns
+    to show after the text (e.g. the score).
     Empty columns 'Проверено' and 'Комментарий' are for the analyst.
     """
     from . import io

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["lemma_accuracy", "bench_preprocess", "bench_classify", "instructions_classify", "bench_quality", "bench_explain", "bench_batch", "bench_service"]
+ORDER = ["lemma_accuracy", "bench_preprocess", "bench_classify", "instructions_classify", "bench_quality", "bench_attribution", "bench_batch", "bench_service"]
 
 
 def _load(name: str):

@@ -1,7 +1,7 @@
 """What `--explain` costs: texts per second of `predict` alone and of `predict` plus the words behind each
 row's labels, on the same short feedback-like comments, one core.
 
-    python tests/bench/bench_explain.py   -> prints the figures, writes bench_results/explain.json
+    python tests/bench/bench_attribution.py  -> prints the figures, writes bench_results/attribution.json
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _rate(fn, texts: list[str], repeats: int = 3) -> float:
 
 def main() -> None:
     from cxtext.classify import load_model
-    from cxtext.explain import evidence
+    from cxtext.attribution import evidence
 
     model = load_model()
     lines = [ln for ln in COMMENTS.read_text("utf-8").splitlines() if ln and not ln.startswith("#")]
@@ -37,7 +37,7 @@ def main() -> None:
                "predict_and_evidence_texts_per_s": round(explained), "cost_ratio": round(predict / explained, 1)}
     print(json.dumps(figures, ensure_ascii=False))
     (ROOT / "bench_results").mkdir(exist_ok=True)
-    (ROOT / "bench_results" / "explain.json").write_text(json.dumps(figures, indent=1))
+    (ROOT / "bench_results" / "attribution.json").write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

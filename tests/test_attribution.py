@@ -7,7 +7,7 @@ import pytest
 
 from cxtext import io
 from cxtext.batch import label_file
-from cxtext.explain import evidence, explain
+from cxtext.attribution import evidence, explain
 
 
 def _words(pairs) -> list[str]:
@@ -20,9 +20,27 @@ def test_each_topic_is_carried_by_its_own_words(default_model):
     assert _words(item["topics"]["reachability"])[0] == "оператора"
     assert _words(item["topics"]["app_website"])[0] == "приложении"
     assert _words(item["topics"]["payments"])[0] == "платеж"
-    assert item["group"] == "complaint"
+    assert item["group"] == "complaint" and "не проходит" in _words(item["group_words"])  # a negation stays whole
     weights = [w for pairs in item["topics"].values() for _, w in pairs]
     assert all(w >= 0.5 for w in weights)
+
+
+def test_a_hyphenated_word_is_one_word(default_model):
+    [item] = explain(default_model, ["Не работает интернет-банк, а интернет дома есть"], top=10)
+    words = {w for pairs in [item["group_words"], *item["topics"].values()] for w, _ in pairs}
+    assert "интернет-банк" in _words(item["topics"]["app_website"])
+    assert not {"банк", "-банк"} & words
+
+
+@pytest.mark.parametrize("cell", [
+    '[{"speaker": "client", "text": "Верните деньги за подписку"}, {"speaker": "operator", "text": "Уточните"}]',
+    [{"speaker": "client", "text": "Верните деньги за подписку"}, {"speaker": "operator", "text": "Уточните"}],
+])
+def test_a_transcript_in_json_or_as_turns_is_explained_by_the_customers_words(default_model, cell):
+    [item] = explain(default_model, [cell], top=10)
+    words = {w for pairs in [item["group_words"], *item["topics"].values()] for w, _ in pairs}
+    assert item["group"] == "claim" and "верните" in words
+    assert not words & {"text", "speaker", "client", "уточните"}
 
 
 def test_a_claim_is_explained_by_the_money_demand(default_model):
@@ -32,22 +50,41 @@ def test_a_claim_is_explained_by_the_money_demand(default_model):
     assert _words(item["topics"]["refunds"])[0] == "верните"
 
 
-def test_the_cell_reads_in_russian_and_a_too_general_text_names_no_topic(default_model):
-    cells = evidence(default_model, ["Сотрудник в отделении нахамил", "спасибо"])
+def test_the_cell_reads_in_russian_names_every_label_and_a_too_general_text_no_topic(default_model):
+    texts = ["Сотрудник в отделении нахамил", "спасибо", "😡😡😡"]
+    cells = evidence(default_model, texts)
     assert cells[0].startswith("Жалоба: ")
     assert "Вежливость и отношение персонала: нахамил" in cells[0]
     assert cells[1] == "Благодарность: спасибо"
+    labels = default_model.predict(texts)
+    assert cells[2] == f"{labels['group_name'][2]}: —"  # labelled, but no word to name
+    for cell, names in zip(cells, labels["topic_names"]):
+        assert all(f"{name}:" in cell for name in filter(None, names.split("; ")))
 
 
 def test_personal_data_and_speaker_labels_are_never_shown(default_model):
     texts = ["Приложение вылетает при оплате картой 4276 3800 1234 5678, звоните +7 912 345-67-89",
              "Клиент: у меня списали комиссию за перевод\nОператор: уточните номер договора\nКлиент: верните деньги"]
-    cells = evidence(default_model, texts, top=10)
-    assert not any(d in cells[0] for d in ("4276", "5678", "912", "67-89"))
+    cells = evidence(default_model, texts + ["Договор 1234567890 не закрыт, звоните ivan@mail.ru"], top=10)
+    assert not any(d in cells[0] for d in ("4276", "5678", "912", "67-89", "<CARD>", "<PHONE>"))
+    assert "1234567890" not in cells[2] and "ivan" not in cells[2]  # a word holding a digit is never named
     words = {w.lower() for item in explain(default_model, texts[1:], top=10)
              for pairs in [item["group_words"], *item["topics"].values()] for w, _ in pairs}
     assert words and not words & {"клиент", "оператор"}
     assert "комиссию" in words
+
+
+def test_a_failed_explanation_says_so_and_keeps_the_labels(tmp_path, default_model, monkeypatch):
+    import cxtext.attribution
+
+    def broken(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(cxtext.attribution, "explain", broken)
+    from cxtext.batch import predict_texts
+
+    labels = predict_texts(default_model, ["приложение вылетает", "спасибо"], explain=True)
+    assert labels["group"].tolist() == ["complaint", "gratitude"]
+    assert labels["evidence"].tolist() == ["не удалось объяснить: MemoryError"] * 2
 
 
 def test_rows_without_text_get_an_empty_cell(default_model):
