@@ -35,6 +35,7 @@ log = logging.getLogger("cxtext.service")
 MAX_ITEMS = 1000
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000
+MAX_EXPLAIN_ITEMS = 100  # an explanation costs about one prediction per distinct word of each text
 MODEL_ENV = "CXTEXT_MODEL"  # the model directory for workers started from an import string
 BODY_ENV = "CXTEXT_MAX_BODY_BYTES"
 
@@ -80,6 +81,27 @@ class Labels(BaseModel):
 
 class ClassifyResponse(BaseModel):
     items: list[Labels]
+
+
+class ExplainRequest(BaseModel):
+    items: list[Item] = Field(min_length=1, max_length=MAX_EXPLAIN_ITEMS)
+
+
+class Word(BaseModel):
+    word: str
+    weight: float = Field(description="how much the label's log-odds fall without this word")
+
+
+class Explained(Labels):
+    """An item's labels and the words behind its group and each of its topics (`cxtext.explain`)."""
+
+    group_words: list[Word]
+    topic_words: dict[str, list[Word]] = Field(description="topic id -> its words; [] when no single word "
+                                                           "carries the topic")
+
+
+class ExplainResponse(BaseModel):
+    items: list[Explained]
 
 
 class Problem(BaseModel):
@@ -387,6 +409,20 @@ async def _classify(state: _State, items: Sequence[Item], max_text_chars: int) -
     return labels
 
 
+def explain_items(model, items: Sequence[Item], max_text_chars: int = MAX_TEXT_CHARS) -> list[dict]:
+    """Labels for the items of one request, as /v1/classify gives them, with the words behind them."""
+    from .attribution import explain
+
+    values, cut = zip(*(_value(item, max_text_chars) for item in items))
+    columns = predict_columns(model, list(values))
+    rows = _labels(model, items, columns, 0, cut)
+    pairs = lambda words: [{"word": w, "weight": x} for w, x in words]  # noqa: E731
+    for row, why in zip(rows, explain(model, list(values), labels=columns)):
+        row["group_words"] = pairs(why["group_words"])
+        row["topic_words"] = {topic: pairs(words) for topic, words in why["topics"].items()}
+    return rows
+
+
 def _dumps(content) -> bytes:
     # what starlette's JSONResponse renders, without building a Response per request
     text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
@@ -562,6 +598,17 @@ def create_app(model=None, *, max_body_bytes: int = MAX_BODY_BYTES, max_text_cha
             return not_ready()
         # built by hand: already validated, so skip FastAPI's second pass over the response
         return JSONResponse({"items": await _classify(state, request.items, max_text_chars)})
+
+    @app.post("/v1/explain", response_model=ExplainResponse)
+    async def explain(request: ExplainRequest):
+        """The labels of up to 100 items and the words behind each label: for a person reading a ticket, not
+        for the stream (each text costs about one prediction per distinct word)."""
+        if not state.ready.is_set():
+            return not_ready()
+        started = time.perf_counter()
+        rows = await asyncio.to_thread(explain_items, state.model, request.items, max_text_chars)
+        log.info("explained %d items in %.1f ms", len(rows), 1000 * (time.perf_counter() - started))
+        return JSONResponse({"items": rows})
 
     return app
 

@@ -345,3 +345,29 @@ def test_serve_without_the_service_extra_says_what_to_install(monkeypatch, capsy
     monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
     assert main(["serve"]) == 2
     assert "pip install 'cxtext[service]'" in capsys.readouterr().err
+
+
+def test_explain_gives_the_labels_of_classify_and_the_words_behind_them(client, caplog):
+    items = TICKETS + [{"id": "C-1", "turns": [{"speaker": "client", "text": "верните деньги за подписку"},
+                                               {"speaker": "operator", "text": "уточните номер договора"}]},
+                       {"id": "P-1", "text": "приложение вылетает, мой телефон +7 916 123-45-67"}]
+    with caplog.at_level(logging.DEBUG, logger="cxtext.service"):
+        response = client.post("/v1/explain", json={"items": items})
+    assert response.status_code == 200
+    explained = response.json()["items"]
+    classified = _classify(client, items).json()["items"]
+    assert [{k: v for k, v in e.items() if k not in ("group_words", "topic_words")} for e in explained] == classified
+    for item in explained:
+        assert set(item["topic_words"]) == set(item["topics"])  # every topic named, carried or not
+    assert explained[0]["topic_words"]["reachability"][0]["word"] == "дозвониться"
+    claim = explained[-2]
+    assert claim["group"] == "claim" and "верните" in [w["word"] for w in claim["group_words"]]
+    words = {w["word"] for item in explained for ws in [item["group_words"], *item["topic_words"].values()]
+             for w in ws}
+    assert not words & {"уточните", "client", "text"} and not any("916" in w for w in words)
+    assert "916" not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+def test_explain_takes_at_most_100_items(client):
+    response = client.post("/v1/explain", json={"items": [{"text": "спасибо"}] * 101})
+    assert response.status_code == 422
