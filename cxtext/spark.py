@@ -126,6 +126,20 @@ def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | N
     return together.orderBy(_ROW).drop(_ROW)
 
 
+def _spread(df):
+    """A CSV read with multiLine cannot be split, so each file is one partition and one core would label it:
+    spread its rows over the cluster's cores in contiguous, ordered ranges, so that the output's parts, read
+    in order, hold the rows in input order."""
+    from pyspark.sql import functions as F
+
+    cores = df.sparkSession.sparkContext.defaultParallelism
+    if df.rdd.getNumPartitions() >= cores:
+        return df
+    order = "__cxtext_order"
+    numbered = df.withColumn(order, F.monotonically_increasing_id()).cache()  # numbered once: read once
+    return numbered.repartitionByRange(cores, order).sortWithinPartitions(order).drop(order)
+
+
 def _session():
     from pyspark.sql import SparkSession
 
@@ -189,8 +203,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
         if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
             # Spark 4 reads only UTF/ASCII/latin-1 CSV unless Java's other charsets are let in (cp1251)
             spark.conf.set("spark.sql.legacy.javaCharsets", "true")
-        df = spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False, multiLine=True,
-                            escape='"')
+        df = _spread(spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False,
+                                    multiLine=True, escape='"'))
     else:
         df = spark.read.parquet(src)
     out = label(df, text_col, id_col=id_col, customer_col=customer_col, time_col=time_col, model_path=model_path,

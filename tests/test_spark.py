@@ -137,3 +137,17 @@ def test_spark_engine_refuses_what_it_cannot_do_before_starting(tmp_path, rows):
         label_file(tmp_path / "in.csv", tmp_path / "out", text_col="text", engine="spark", jobs=2, sep=";")
     with pytest.raises(InputError, match="does not take explain"):
         label_file(tmp_path / "in.csv", tmp_path / "out", text_col="text", engine="spark", explain=True)
+
+
+def test_a_multiline_csv_is_labelled_on_every_core_and_keeps_its_order(spark, tmp_path, model_path):
+    n = 400
+    frame = pd.DataFrame({"id": [f"{i:04d}" for i in range(n)],
+                          "text": [f"{TEXTS[i % len(TEXTS)]}\nстрока {i}" for i in range(n)]})  # cells with newlines
+    io.write_table(frame, tmp_path / "in.csv")
+    summary = label_file(tmp_path / "in.csv", tmp_path / "spark_out", text_col="text", id_col="id",
+                         model=model_path, engine="spark")
+    parts = sorted((tmp_path / "spark_out").glob("part-*.parquet"))
+    assert summary["rows"] == n and len(parts) == spark.sparkContext.defaultParallelism > 1
+    got = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)  # the parts in name order
+    assert got["id"].tolist() == frame["id"].tolist()
+    assert all(t.endswith(f"\nстрока {i}") for i, t in enumerate(got["text"]))  # each cell whole, on its row
