@@ -36,6 +36,7 @@ MAX_ITEMS = 1000
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 20_000
 MAX_EXPLAIN_ITEMS = 100  # an explanation costs about one prediction per distinct word of each text
+MAX_EXPLAIN_CHARS = 100_000  # text per /v1/explain request: ~15 s and a few hundred MB at worst
 MODEL_ENV = "CXTEXT_MODEL"  # the model directory for workers started from an import string
 BODY_ENV = "CXTEXT_MAX_BODY_BYTES"
 
@@ -173,7 +174,7 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException):
-    if exc.status_code == 400 and request.url.path == "/v1/classify":
+    if exc.status_code == 400 and request.url.path in ("/v1/classify", "/v1/explain"):
         # FastAPI answers 400 when the body is not JSON at all (invalid UTF-8, nested too deeply)
         return JSONResponse(_NOT_JSON, status_code=422)
     return await http_exception_handler(request, exc)
@@ -599,14 +600,26 @@ def create_app(model=None, *, max_body_bytes: int = MAX_BODY_BYTES, max_text_cha
         # built by hand: already validated, so skip FastAPI's second pass over the response
         return JSONResponse({"items": await _classify(state, request.items, max_text_chars)})
 
-    @app.post("/v1/explain", response_model=ExplainResponse)
+    explaining = asyncio.Lock()
+
+    @app.post("/v1/explain", response_model=ExplainResponse,
+              responses={429: {"model": Problem, "description": "another explanation is being computed"}})
     async def explain(request: ExplainRequest):
         """The labels of up to 100 items and the words behind each label: for a person reading a ticket, not
         for the stream (each text costs about one prediction per distinct word)."""
         if not state.ready.is_set():
             return not_ready()
-        started = time.perf_counter()
-        rows = await asyncio.to_thread(explain_items, state.model, request.items, max_text_chars)
+        size = sum(len(i.text or "") + sum(len(t.text or "") for t in i.turns or ()) for i in request.items)
+        if size > MAX_EXPLAIN_CHARS:
+            return JSONResponse({"message": f"the items hold {size:,} characters of text; /v1/explain takes at most "
+                                            f"{MAX_EXPLAIN_CHARS:,} per request (it costs about one prediction per "
+                                            "word): send fewer or shorter items"}, status_code=422)
+        if explaining.locked():  # one at a time per worker: a second would only slow both and the stream
+            return JSONResponse({"message": "another explanation is being computed; retry in a few seconds"},
+                                status_code=429, headers={"Retry-After": "5"})
+        async with explaining:
+            started = time.perf_counter()
+            rows = await asyncio.to_thread(explain_items, state.model, request.items, max_text_chars)
         log.info("explained %d items in %.1f ms", len(rows), 1000 * (time.perf_counter() - started))
         return JSONResponse({"items": rows})
 

@@ -114,9 +114,9 @@ def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | N
     renamed = {c: f"{c}_input" for c in _LABEL_TYPES if c in df.columns}
     labeller = functools.partial(_label_batches, text_col=text_col, key=key, mask=not keep_raw_text)
     if customer_col is None:
-        return df.mapInPandas(labeller, _schema(df, renamed))
+        return df.mapInPandas(labeller, _schema(df, renamed)).drop(_ROW)
     window = _model(key).taxonomy_.repeat_window_days  # on the driver; SparkFiles serves it here too
-    numbered = df.withColumn(_ROW, F.monotonically_increasing_id())
+    numbered = df if _ROW in df.columns else df.withColumn(_ROW, F.monotonically_increasing_id())
     labelled = numbered.mapInPandas(labeller, _schema(numbered, renamed))
     has_customer = F.col(customer_col).isNotNull() & (F.trim(F.col(customer_col).cast("string")) != "")
     marked = labelled.filter(has_customer).groupBy(customer_col).applyInPandas(
@@ -129,15 +129,16 @@ def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | N
 def _spread(df):
     """A CSV read with multiLine cannot be split, so each file is one partition and one core would label it:
     spread its rows over the cluster's cores in contiguous, ordered ranges, so that the output's parts, read
-    in order, hold the rows in input order."""
+    in order, hold the rows in input order. The rows are numbered first (`_ROW`, which `label` keeps to put
+    repeats from history back in order): a single file reads the same on every pass, so the numbers agree
+    however often Spark recomputes them."""
     from pyspark.sql import functions as F
 
     cores = df.sparkSession.sparkContext.defaultParallelism
     if df.rdd.getNumPartitions() >= cores:
         return df
-    order = "__cxtext_order"
-    numbered = df.withColumn(order, F.monotonically_increasing_id()).cache()  # numbered once: read once
-    return numbered.repartitionByRange(cores, order).sortWithinPartitions(order).drop(order)
+    numbered = df.withColumn(_ROW, F.monotonically_increasing_id())
+    return numbered.repartitionByRange(cores, _ROW).sortWithinPartitions(_ROW)
 
 
 def _session():
@@ -180,6 +181,10 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     if "://" not in src and not Path(src).exists():
         raise InputError(f"input {src} not found; check the path (current folder: {Path.cwd()})")
     _check_output(dst, mode)
+    if "://" not in src and Path(src).is_dir() and not src.lower().rstrip("/").endswith((".csv", ".tsv", ".txt")):
+        if any(Path(src).glob("*.csv")) and not any(Path(src).glob("*.parquet")):
+            raise InputError(f"input {src} is a folder of CSV files; the Spark engine reads a folder as Parquet. "
+                             "Label each CSV file (its rows keep their order), or convert the folder to Parquet")
     if "://" not in src and Path(src).is_file():  # the columns, before a Spark session is started
         from . import io
 

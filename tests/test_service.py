@@ -371,3 +371,37 @@ def test_explain_gives_the_labels_of_classify_and_the_words_behind_them(client, 
 def test_explain_takes_at_most_100_items(client):
     response = client.post("/v1/explain", json={"items": [{"text": "спасибо"}] * 101})
     assert response.status_code == 422
+
+
+def test_explain_refuses_more_text_than_it_can_afford_and_bad_bytes_get_422(model):
+    with TestClient(create_app(model)) as client:
+        response = client.post("/v1/explain", json={"items": [{"text": "приложение вылетает " * 1000}] * 6})
+        assert response.status_code == 422 and "at most 100,000" in response.json()["message"]
+        raw = client.post("/v1/explain", content=b"\xff\xfe{", headers={"content-type": "application/json"})
+        assert raw.status_code == 422
+
+
+def test_a_second_explanation_while_one_runs_gets_429_and_classify_still_answers(model):
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    class Slow:
+        def __getattr__(self, name):
+            return getattr(model, name)
+
+        def predict_scores(self, texts):
+            started.set()
+            release.wait(10)
+            return model.predict_scores(texts)
+
+    with TestClient(create_app(Slow())) as client:
+        first = threading.Thread(target=client.post, args=("/v1/explain",),
+                                 kwargs={"json": {"items": [{"text": "приложение вылетает"}]}})
+        first.start()
+        assert started.wait(10)
+        second = client.post("/v1/explain", json={"items": [{"text": "спасибо"}]})
+        assert second.status_code == 429 and second.headers["retry-after"] == "5"
+        assert _classify(client, TICKETS[:1]).status_code == 200
+        release.set()
+        first.join(10)

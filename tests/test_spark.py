@@ -135,6 +135,10 @@ def test_spark_engine_refuses_what_it_cannot_do_before_starting(tmp_path, rows):
         label_file(tmp_path / "in.csv", tmp_path / "out", text_col="comment", engine="spark")
     with pytest.raises(InputError, match="does not take jobs, output delimiter"):
         label_file(tmp_path / "in.csv", tmp_path / "out", text_col="text", engine="spark", jobs=2, sep=";")
+    (tmp_path / "csvs").mkdir()
+    io.write_table(rows, tmp_path / "csvs" / "a.csv")
+    with pytest.raises(InputError, match="is a folder of CSV files; the Spark engine reads a folder as Parquet"):
+        label_file(tmp_path / "csvs", tmp_path / "out", text_col="text", engine="spark")
     with pytest.raises(InputError, match="does not take explain"):
         label_file(tmp_path / "in.csv", tmp_path / "out", text_col="text", engine="spark", explain=True)
 
@@ -151,3 +155,14 @@ def test_a_multiline_csv_is_labelled_on_every_core_and_keeps_its_order(spark, tm
     got = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)  # the parts in name order
     assert got["id"].tolist() == frame["id"].tolist()
     assert all(t.endswith(f"\nстрока {i}") for i, t in enumerate(got["text"]))  # each cell whole, on its row
+
+    n = 2000  # enough rows for range partitioning to sample them differently on each pass
+    frame = pd.DataFrame({"id": [f"{i:04d}" for i in range(n)], "text": [TEXTS[i % len(TEXTS)] for i in range(n)],
+                          "customer": [None if i % 5 == 0 else f"c{i % 7}" for i in range(n)],
+                          "created": [f"2024-03-{1 + i // 100:02d} 10:00" for i in range(n)]})
+    io.write_table(frame, tmp_path / "history.csv")
+    label_file(tmp_path / "history.csv", tmp_path / "history_out", text_col="text", id_col="id",
+               customer_col="customer", time_col="created", model=model_path, engine="spark")
+    got = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "history_out").glob("part-*.parquet"))])
+    assert got["id"].tolist() == frame["id"].tolist() and got["is_repeat"].any()
+    assert "__cxtext_row" not in got.columns
