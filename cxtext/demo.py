@@ -26,6 +26,11 @@ def run_demo(out: str | Path = "out") -> dict:
     for row in preview.itertuples(index=False):
         topics = row.topic_names if isinstance(row.topic_names, str) and row.topic_names else "—"
         print(f"  [{row.score:>2}] {str(row.text)[:70]:<70} | {row.group_name} | {topics}")
+    from .attribution import evidence
+    from .classify import load_model
+
+    first = preview["text"].iloc[0]
+    print(f"why the first one (cxtext label --explain): {evidence(load_model(), [first])[0]}")
     report = make_report(frame, [out / "report.xlsx", out / "report.html"], score_col="score",
                          scale="nps", text_col="text", period_col="date", segment_col="segment")
     print(f"reports: {out / 'report.xlsx'} and {out / 'report.html'} (open the HTML in a browser)")
