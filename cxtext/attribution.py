@@ -3,12 +3,15 @@ topics most, so an analyst reading a row sees what the model went by («Дозв
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
 from .mask import mask_text
 from .preprocess import prepare
+
+if TYPE_CHECKING:
+    from .classify import TextClassifier
 
 MAX_WORDS = 300  # distinct words tried per text: a long call costs at most this many extra predictions
 MIN_WEIGHT = 0.5  # a word that moves a label's log-odds less is not named ("и", "в")
@@ -20,7 +23,7 @@ _EPS = 1e-6
 NONE_FOUND = "—"  # a label no single word carries (it rests on many, or on the text's length)
 
 
-def explain(model, texts: Iterable, top: int = 3, labels: dict | None = None) -> list[dict]:
+def explain(model: TextClassifier, texts: Iterable, top: int = 3, labels: dict | None = None) -> list[dict]:
     """Per text, the words that carry its labels, as `model.predict` gives them:
     {"group": group_id, "group_words": [(word, weight), ...], "topics": {topic_id: [(word, weight), ...]}},
     strongest first, at most `top` each. A weight is how much the label's log-odds fall when the word is
@@ -50,7 +53,7 @@ def explain(model, texts: Iterable, top: int = 3, labels: dict | None = None) ->
     return explained
 
 
-def evidence(model, texts: Iterable, top: int = 3, labels: dict | None = None) -> list[str]:
+def evidence(model: TextClassifier, texts: Iterable, top: int = 3, labels: dict | None = None) -> list[str]:
     """`explain` as one readable cell per text: «Жалоба: нахамил; Вежливость и отношение персонала: нахамил».
     Every label of the row is named; one that no single word carries reads «—»."""
     tax = model.taxonomy_
