@@ -5,10 +5,10 @@ notebook needs, the modules hold the rest.
 """
 __version__ = "0.1.0"
 
+from .attribution import evidence, explain
 from .classify import LABEL_COLUMNS, TextClassifier, load_model
 from .drivers import drivers, trends
 from .errors import CxTextError, InputError, ModelError
-from .attribution import evidence, explain
 from .lemmatize import lemmatize
 from .mask import mask, mask_text
 from .preprocess import TextPreprocessor, prepare, preprocess

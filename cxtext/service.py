@@ -242,8 +242,14 @@ def _labels(model, items: Sequence[Item], columns: dict, start: int, cut: Sequen
 
 def classify_items(model, items: list[Item], max_text_chars: int = MAX_TEXT_CHARS) -> list[dict]:
     """Labels for the items of one request, in order, from a single model.predict call."""
+    return _classified(model, items, max_text_chars)[0]
+
+
+def _classified(model, items: Sequence[Item], max_text_chars: int) -> tuple[list[dict], list, dict]:
+    """(the response rows, what the model read of each item, the label columns they came from)."""
     values, cut = zip(*(_value(item, max_text_chars) for item in items))
-    return _labels(model, items, predict_columns(model, list(values)), 0, cut)
+    columns = predict_columns(model, list(values))
+    return _labels(model, items, columns, 0, cut), list(values), columns
 
 
 class _Job:
@@ -414,11 +420,9 @@ def explain_items(model, items: Sequence[Item], max_text_chars: int = MAX_TEXT_C
     """Labels for the items of one request, as /v1/classify gives them, with the words behind them."""
     from .attribution import explain
 
-    values, cut = zip(*(_value(item, max_text_chars) for item in items))
-    columns = predict_columns(model, list(values))
-    rows = _labels(model, items, columns, 0, cut)
+    rows, values, columns = _classified(model, items, max_text_chars)
     pairs = lambda words: [{"word": w, "weight": x} for w, x in words]  # noqa: E731
-    for row, why in zip(rows, explain(model, list(values), labels=columns)):
+    for row, why in zip(rows, explain(model, values, labels=columns)):
         row["group_words"] = pairs(why["group_words"])
         row["topic_words"] = {topic: pairs(words) for topic, words in why["topics"].items()}
     return rows
