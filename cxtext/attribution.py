@@ -28,7 +28,7 @@ def explain(model: TextClassifier, texts: Iterable, top: int = 3, labels: dict |
     {"group": group_id, "group_words": [(word, weight), ...], "topics": {topic_id: [(word, weight), ...]}},
     strongest first, at most `top` each. A weight is how much the label's log-odds fall when the word is
     taken out of what the model reads: the customer's words (a transcript's own turns), cut as the model
-    cuts them, with cards, phones, e-mails, passports and names with a patronymic masked; a word holding a
+    cuts them, with cards, phones, e-mails, passports and full names masked; a word holding a
     digit is never named. `labels`: the text's `predict_columns`, when already computed.
     Texts that could not be processed, or are too general, have no topics; an empty text has nothing."""
     if top < 1:

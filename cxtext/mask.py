@@ -1,6 +1,5 @@
 """Personal data masking: cards, phones, e-mails, passports, SNILS, INN, accounts (found by their digits),
-and names with a patronymic, birth dates and addresses down to the flat (found by their words) become
-placeholders.
+and full names, birth dates and addresses down to the flat (found by their words) become placeholders.
 
 Masking of the digit kinds runs first, on the raw text, so nothing after it (normalisation, models,
 logs, reports) ever sees them; the word kinds are masked where text is written out (`by_words`). Each
@@ -20,9 +19,12 @@ fail Luhn, lists of years, and a number that fails Luhn right after an order lab
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
+
+from .lemmatize import get_analyzer
 
 # Full-width digits and signs ("＋７ ９１２...") are matched as ASCII: one character each, so the
 # spans still point into the raw text.
@@ -177,6 +179,41 @@ _CAPITAL = r"[А-ЯЁ][а-яё]+"
 # ("-овной" is left out: "Тариф Основной", "Пакет Основной" would read as names)
 _PATRONYMIC = r"[А-ЯЁ][а-яё]+(?:(?:ович|евич|ьич)(?:а|у|ем|е)?|(?:овн|евн)(?:а|ы|е|у))(?![а-яё])"
 _SURNAME = r"[А-ЯЁ][а-яё]*(?:ов|ев|ёв|ин|ын|ск|цк|енко|ко|ук|юк|ян|дзе|швили|их|ых)[а-яё]{0,3}(?![а-яё])"
+# A first name and a surname without a patronymic ("Анна Петрова", "Петровой Анне"), or a surname with
+# initials ("Петров И.И.", "И. Петров"): capitalised words next to each other, told by pymorphy3's
+# dictionary (a first name it knows; a surname it knows, or a surname's ending). "Вера", "Роза" or
+# "Любовь" alone stay: only a pair is a name.
+_INITIALS = r"(?<![^\W\d_])[А-ЯЁ]\.(?:[ \u00a0]?[А-ЯЁ]\.)?"  # not the end of "РФ."
+_NAME_PART = rf"(?:{_INITIALS}|[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?(?![а-яё]))"
+
+
+@functools.lru_cache(maxsize=20_000)
+def _name_kinds(word: str) -> frozenset[str]:
+    """"Name" and/or "Surn" when the dictionary knows `word` as a first name or a surname."""
+    if word.endswith("."):
+        return frozenset({"Init"})
+    known = [p.tag for p in get_analyzer().parse(word) if p.is_known]
+    if not known:  # a surname the dictionary lacks ("Сафиуллина") still has a surname's ending
+        return frozenset({"Surn"} if re.fullmatch(_SURNAME, word) else ())
+    return frozenset(g for tag in known for g in ("Name", "Surn") if g in tag)
+
+
+def _full_names(match: re.Match[str]) -> Iterator[tuple[int, int]]:
+    """Pairs of neighbouring capitalised words (or initials) that are a first name and a surname."""
+    parts = [(m.span(), _name_kinds(m.group())) for m in re.finditer(_NAME_PART, match.group())]
+    base = match.start()
+    i = 0
+    while i + 1 < len(parts):
+        (a, kinds_a), (b, kinds_b) = parts[i], parts[i + 1]
+        if ("Name" in kinds_a and "Surn" in kinds_b) or ("Surn" in kinds_a and kinds_b & {"Name", "Init"}) or (
+            "Init" in kinds_a and "Surn" in kinds_b
+        ):
+            yield base + a[0], base + b[1]
+            i += 2
+        else:
+            i += 1
+
+
 # An address down to the flat: "ул. Ленина, д. 5, кв. 12" (an office's address has no flat, and stays).
 _STREET = (r"(?:(?i:ул\.|улица|пр-т|пр\.|проспект|пер\.|переулок|ш\.|шоссе|б-р|бульвар|наб\.|набережная)"
            r"[ \u00a0]*[^\n,]{1,30},?[ \u00a0]*)?")
@@ -283,6 +320,14 @@ RULES: tuple[Rule, ...] = (
         any_length=True,
     ),
     Rule(
+        "first name and surname",  # after the patronymic rule: "Анна Сергеевна Петрова" is one name
+        "NAME",
+        re.compile(rf"{_NAME_PART}(?:[ \u00a0]+{_NAME_PART})+"),
+        "спасибо Анне Петровой, а Петров И.И. нахамил",
+        _full_names,
+        any_length=True,
+    ),
+    Rule(
         "date of birth after its name",  # the keyword stays
         "BIRTHDATE",
         re.compile(r"(?i:дата рождения|рожденн?(?:ый|ая)|д\.р\.|д/р|родил(?:ся|ась))[^\d\n]{0,12}"
@@ -314,6 +359,8 @@ _TEN_DIGITS = re.compile(r"\d(?:(?:\D{0,4}\d){9}|\d\D?\d\d\D{1,25}\d(?:\D?\d){5}
 
 
 _WORD_NEEDS = tuple(dict.fromkeys(word for rule in RULES if rule.any_length for word in rule.needs))
+# Two capitalised words (or an initial) in a row: the only texts where a name without a patronymic can be.
+_CAPITALS_PAIR = re.compile(r"[А-ЯЁ][а-яё]*\.?[ \u00a0]+[А-ЯЁ]")
 
 
 def find(text: str, by_words: bool = True) -> tuple[Span, ...]:
@@ -323,7 +370,7 @@ def find(text: str, by_words: bool = True) -> tuple[Span, ...]:
     has_email = "@" in text
     has_number = _TEN_DIGITS.search(text) is not None
     lower = text.lower() if by_words or has_email or has_number else ""
-    by_words = by_words and any(word in lower for word in _WORD_NEEDS)
+    by_words = by_words and (any(word in lower for word in _WORD_NEEDS) or _CAPITALS_PAIR.search(text) is not None)
     if not (has_email or has_number or by_words):
         return ()
     if has_number and _WIDE.search(text):

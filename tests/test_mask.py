@@ -202,6 +202,38 @@ def test_forms_found_in_an_acceptance_test(text, expected):
     assert mask_text(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Меня зовут Иван Петров, карта заблокирована", "Меня зовут <NAME>, карта заблокирована"),
+        ("Привет Анна Петрова", "Привет <NAME>"),  # a capitalised word before the name is not part of it
+        ("спасибо Анне Петровой, а Петров И.И. нахамил", "спасибо <NAME>, а <NAME> нахамил"),
+        ("заявление подписал И. И. Иванов", "заявление подписал <NAME>"),
+        ("менеджер Сафиуллина Д. не перезвонила", "менеджер <NAME> не перезвонила"),  # a surname pymorphy3 lacks
+        ("Спасибо менеджеру Цой Виктории", "Спасибо менеджеру <NAME>"),
+    ],
+)
+def test_a_first_name_and_surname_without_patronymic_is_a_name(text, expected):
+    assert mask_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Спасибо Дарье за помощь",  # a first name alone identifies nobody
+        "Почта России опять потеряла посылку",
+        "Сбербанк Онлайн не работает",
+        "Слава Богу, вернули деньги",
+        "выписку из ЕГРН. Екатерина всегда была на связи",  # "Н." ends an abbreviation, it is no initial
+        "ипотека в ДОМ РФ. По горячей линии сказали ждать",
+        "справка для налоговой с ошибкой в ИНН. Налоговая отказала",
+        "Вера в этот банк пропала",
+    ],
+)
+def test_capitalised_words_that_are_no_name_stay(text):
+    assert mask_text(text) == text
+
+
 def test_what_the_model_reads_keeps_names_where_output_masks_them():
     text = "спасибо Анне Сергеевне, кв. 12 в д. 5"
     assert mask_text(text, by_words=False) == text  # never stored; a name costs the model nothing
