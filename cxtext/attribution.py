@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
+from .errors import many
 from .mask import mask_text
 from .preprocess import prepare
 
@@ -33,6 +34,7 @@ def explain(model: TextClassifier, texts: Iterable, top: int = 3, labels: dict |
     Texts that could not be processed, or are too general, have no topics; an empty text has nothing."""
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}")
+    many(texts)
     texts = list(texts)
     labels = labels if labels is not None else model.predict_columns(texts)
     explained = [{"group": g, "group_words": [], "topics": {t: [] for t in filter(None, ts.split(";"))}}

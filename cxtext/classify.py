@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from .errors import InputError
 from .features import TextFeatures, word_counts
 from .preprocess import NO_CUSTOMER, PROCESSED, Prepared, prepare_distinct, prepare_many
 from .repeats import RepeatHistory, says_repeat_many
@@ -235,14 +236,18 @@ class TextClassifier(BaseEstimator):
 
     def predict(self, texts: Iterable, customer_ids: Sequence | None = None,
                 times: Sequence | None = None, history: RepeatHistory | None = None) -> pd.DataFrame:
-        """One row of LABEL_COLUMNS per input text, in order; bad inputs get a status, never an error."""
+        """One row of LABEL_COLUMNS per input text, in order; bad inputs get a status, never an error.
+        A pandas Series keeps its index, so the labels join back to the frame it came from."""
         columns = self.predict_columns(texts, customer_ids, times, history)
-        return pd.DataFrame(columns, index=pd.RangeIndex(len(columns["status"])))
+        index = texts.index if isinstance(texts, pd.Series) else pd.RangeIndex(len(columns["status"]))
+        return pd.DataFrame(columns, index=index)
 
     def predict_columns(self, texts: Iterable, customer_ids: Sequence | None = None,
                         times: Sequence | None = None, history: RepeatHistory | None = None) -> dict[str, list]:
         """`predict` as plain lists per column: for a service answering one ticket at a time, building a
         DataFrame costs more than classifying the text."""
+        if (customer_ids is None) != (times is None):
+            raise InputError("repeats from history need both customer_ids and times (or neither)")
         unique, inverse, scores = self._distinct_scores(texts)
         processed = np.array([d.status in PROCESSED and bool(d.features or d.text) for d in unique], dtype=bool)
         g_idx = scores["group"].argmax(axis=1)
@@ -271,8 +276,12 @@ class TextClassifier(BaseEstimator):
                   for key, ts in {id(ts): ts for ts in topic_lists}.items()}  # texts share their topic lists
         repeat = expand(repeat)
         if customer_ids is not None and times is not None:
+            customer_ids, times = list(customer_ids), list(times)
+            if not len(customer_ids) == len(times) == len(rows):
+                raise InputError(f"{len(rows)} texts, {len(customer_ids)} customer ids and {len(times)} times: "
+                                 "give one customer id and one time per text")
             history = history if history is not None else self.new_history()
-            from_history = history.mark(list(customer_ids), list(times), expand(topic_lists))
+            from_history = history.mark(customer_ids, times, expand(topic_lists))
             repeat = [a or b for a, b in zip(repeat, from_history)]
         return {
             "group": expand(groups),

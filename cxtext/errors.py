@@ -11,3 +11,9 @@ class InputError(CxTextError, ValueError):
 
 class ModelError(CxTextError, ValueError):
     """A model file is missing, incompatible or not trusted."""
+
+
+def many(values: object, what: str = "texts") -> None:
+    """Refuse one string where many are expected: iterated, it would be read letter by letter."""
+    if isinstance(values, (str, bytes)):
+        raise InputError(f"expected a list of {what} and got one string; wrap it in a list: [{what[:-1]}]")

@@ -22,7 +22,9 @@ inject their own with ``set_analyzer``. The rule tables are data files in ``cxte
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
+
+from .errors import InputError, many
 
 _ANALYZER: Any = None
 _FIRST_NORMAL_FORM: Callable[[str], str | None] | None = None  # see _first_normal_form
@@ -515,11 +517,16 @@ def _year_or_gram(sentence: _Sentence, i: int) -> str | None:
     return "год" if 1000 <= int(sentence.words[i - 1]) <= 2100 else "грамм"
 
 
-def lemmatize(words: Sequence[str]) -> list[str]:
+def lemmatize(words: Iterable[str]) -> list[str]:
     """Exactly one lemma per input word, lower case, ё -> е; the words are read as one sentence.
 
     No stop words are removed and "не" is not merged: that is preprocessing's business.
     """
+    many(words, "words")
+    words = list(words)
+    for i, w in enumerate(words):
+        if not isinstance(w, str):
+            raise InputError(f"word {i + 1} is {type(w).__name__}, not a string: lemmatize takes words as strings")
     sentence = _Sentence(words)
     overrides = _table("lemma_overrides.tsv")
     abbreviations = _abbreviations(sentence.words, words)

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from .errors import InputError
 from .lemmatize import get_analyzer
 
 # Full-width digits and signs ("＋７ ９１２...") are matched as ASCII: one character each, so the
@@ -367,6 +368,8 @@ def find(text: str, by_words: bool = True) -> tuple[Span, ...]:
     """Spans of personal data in `text`, sorted, never overlapping. `by_words=False` leaves out what is found
     by its words rather than its digits (a name, a birth date, a flat): what the model reads is never
     stored, and those rules would cost 5% of preprocessing; output, reports and examples mask them."""
+    if not isinstance(text, str):
+        raise InputError(f"mask takes a text (str), got {type(text).__name__}")
     has_email = "@" in text
     has_number = _TEN_DIGITS.search(text) is not None
     lower = text.lower() if by_words or has_email or has_number else ""

@@ -111,20 +111,48 @@ def load(path: str | Path | None = None):
     missing = [name for name in _ARRAYS if name not in arrays]
     if missing:
         raise ModelError(f"{array_file} lacks the arrays {', '.join(missing)}; the model directory is damaged.{_AGAIN}")
-    model = TextClassifier(**{k: v for k, v in meta["params"].items() if k not in _RETIRED_PARAMS})
-    model.taxonomy_ = from_dict(meta["taxonomy"], str(path))
-    model.taxonomy = model.taxonomy_
-    model.groups_, model.topics_ = meta["groups"], meta["topics"]
-    model.temperature_ = float(meta["temperature"])
-    model.general_threshold_ = float(meta["general_threshold"])
-    model.topic_fallback_ = bool(meta.get("topic_fallback", False))  # absent in models saved before it
+    try:
+        model = TextClassifier(**{k: v for k, v in meta["params"].items() if k not in _RETIRED_PARAMS})
+        model.taxonomy_ = from_dict(meta["taxonomy"], str(path))
+        model.taxonomy = model.taxonomy_
+        model.groups_, model.topics_ = list(meta["groups"]), list(meta["topics"])
+        model.temperature_ = float(meta["temperature"])
+        model.general_threshold_ = float(meta["general_threshold"])
+        model.topic_fallback_ = bool(meta.get("topic_fallback", False))  # absent in models saved before it
+        model.features_ = TextFeatures.from_state(meta["vocabulary"], arrays)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # InputError of the taxonomy is a ValueError
+        raise ModelError(f"{meta_file} is damaged ({type(exc).__name__}: {exc}).{_AGAIN}") from exc
     for name in _ARRAYS:
         value = arrays[name]
         setattr(model, name, value.astype(np.float32) if value.dtype == np.float16 else value)
-    model.features_ = TextFeatures.from_state(meta["vocabulary"], arrays)
-    if model.stack_coef_.shape[1] != len(model.groups_) + 4 or model.topic_coef_.shape[0] != len(model.topics_):
-        raise ModelError(f"{path}: the arrays do not fit this cxtext's classifier (saved by cxtext "
-                         f"{meta.get('versions', {}).get('cxtext')}); retrain the model with `cxtext train`")
+    problem = _misfit(model)
+    if problem:
+        raise ModelError(f"{path}: {problem} (saved by cxtext {meta.get('versions', {}).get('cxtext')}).{_AGAIN}")
     card_file = path / "card.json"
-    model.card = json.loads(card_file.read_text("utf-8")) if card_file.exists() else {}
+    try:
+        model.card = json.loads(card_file.read_text("utf-8")) if card_file.exists() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{card_file} is not valid JSON ({exc}); the model card is damaged.{_AGAIN}") from exc
     return model
+
+
+def _misfit(model) -> str:
+    """What in a loaded model does not fit together ('' when all does): a damaged or edited file would
+    otherwise load and then fail on every text, or label every text wrongly."""
+    tax = model.taxonomy_
+    if model.topics_ != list(tax.topic_ids) or model.groups_ != [g for g in tax.group_ids if g in model.groups_]:
+        return "its groups or topics are not those of its taxonomy, in the taxonomy's order"
+    n_groups, n_topics, n_features = len(model.groups_), len(model.topics_), model.features_.n_features
+    shapes = {"group_coef_": (n_groups, n_features), "group_intercept_": (n_groups,),
+              "topic_coef_": (n_topics, n_features), "topic_intercept_": (n_topics,),
+              "general_coef_": (1, n_features), "general_intercept_": (1,),
+              "stack_coef_": (1, n_groups + 4), "stack_intercept_": (1,), "topic_thresholds_": (n_topics,)}
+    for name, shape in shapes.items():
+        value = getattr(model, name)
+        if value.shape != shape:
+            return f"the array {name} has shape {value.shape}, expected {shape}"
+        if not np.issubdtype(value.dtype, np.floating) or not np.isfinite(value).all():
+            return f"the array {name} holds values that are not finite numbers"
+    if not (np.isfinite(model.temperature_) and model.temperature_ > 0 and 0 <= model.general_threshold_ <= 1):
+        return "its temperature or too-general threshold is out of range"
+    return ""

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from cxtext.errors import InputError
+from cxtext.errors import InputError, many
 from cxtext.lemmatize import lemma
 from cxtext.mask import mask_text
 from cxtext.normalize import normalize, normalize_plain
@@ -327,6 +327,7 @@ def prepare_distinct(values: Iterable[object], *,
                      stop_words: Collection[str] | None = None) -> tuple[list[Prepared], list[int]]:
     """(the prepared distinct values, the index of each value's among them): a model scores each
     repeated short text ("Спасибо", "Всё хорошо") once. Long texts are not compared, each is its own."""
+    many(values)
     stop = _stop(stop_words)
     seen: dict[str, int] = {}
     unique: list[Prepared] = []

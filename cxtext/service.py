@@ -3,7 +3,7 @@
 `create_app(model)` builds the FastAPI app; `serve()` runs it with uvicorn. Concurrent requests are
 classified together in shared `model.predict` calls (a call has a fixed cost of a few ms, so one text
 per call is ~10x dearer than a share of a batch); POST /v1/classify skips FastAPI's per-request
-machinery (see _FastClassify). Texts are never logged: log lines carry counts, statuses and masked ids.
+machinery (see _JsonRoute). Texts are never logged: log lines carry counts, statuses and masked ids.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .batch import predict_columns
@@ -59,6 +59,18 @@ class Item(BaseModel):
     turns: Optional[list[Turn]] = Field(None, max_length=5000, description="transcript; used instead of text")
     customer_id: Optional[Union[str, int]] = Field(None, description="with created_at, finds repeats in the request")
     created_at: Optional[str] = Field(None, examples=["2024-05-01T12:30:00+03:00"], description="ISO 8601")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_under_another_name(cls, data: Any) -> Any:
+        """An item without `text` or `turns` is an empty ticket, unless it has fields of its own: then the
+        text was most likely sent under another name ("txt", "comment"), and every item would read as empty."""
+        if isinstance(data, dict) and "text" not in data and "turns" not in data:
+            other = sorted(set(data) - set(cls.model_fields))
+            if other:
+                raise ValueError(f"no field 'text' or 'turns', but {', '.join(map(repr, other[:5]))}: send the "
+                                 "ticket's text as 'text' (or a transcript as 'turns')")
+        return data
 
 
 class ClassifyRequest(BaseModel):
@@ -460,30 +472,50 @@ def _is_json(content_type: Optional[bytes]) -> bool:
     return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
 
 
-class _FastClassify:
-    """POST /v1/classify as a bare ASGI app: the same checks and answers as the FastAPI route, without
-    FastAPI's per-request middleware, routing, dependency and response machinery (with it, ~40% of the
-    server's CPU for a single ticket went there). Every other path, and the OpenAPI schema, is FastAPI's.
+# what a route answers: status, JSON content, extra headers
+_Answer = tuple[int, Any, dict]
+
+
+class _JsonRoute:
+    """A POST route (/v1/classify, /v1/explain) as a bare ASGI app: the same checks and answers as its
+    FastAPI route, without FastAPI's per-request middleware, routing, dependency and response machinery
+    (with it, ~40% of the server's CPU for a single ticket went there). Every other path, and the
+    OpenAPI schema, is FastAPI's.
 
     Body over the limit: 413 (by Content-Length, or counted while streaming). Not JSON, or JSON that
-    is not a ClassifyRequest: 422 naming the field. Model not loaded: 503. An unexpected error: 500
-    with a generic message, and the worker goes on."""
+    is not a `schema`: 422 naming the field. Model not loaded: 503. Else `answer(request)`; an
+    unexpected error: 500 with a generic message, and the worker goes on."""
 
-    def __init__(self, state: _State, limit: int, max_text_chars: int):
+    def __init__(self, state: _State, limit: int, schema: type[BaseModel], answer):
         self.state = state
         self.limit = limit
-        self.max_text_chars = max_text_chars
+        self.schema = schema
+        self.answer = answer
 
     async def __call__(self, scope, receive, send):
-        status, content = await self._answer(scope, receive)
+        status, content, extra = await self._answer(scope, receive)
         body = _dumps(content)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        if status == 503:
-            headers.append((b"retry-after", b"1"))
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   *((name.lower().encode(), value.encode()) for name, value in extra.items())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _answer(self, scope, receive) -> tuple[int, Any]:
+    async def _answer(self, scope, receive) -> _Answer:
+        status, content = await self._read(scope, receive)
+        if status:
+            return status, content, {}
+        if not self.state.ready.is_set():
+            return (*self.state.not_ready(), {"Retry-After": "1"})
+        try:
+            return await self.answer(content)
+        except Exception as exc:  # noqa: BLE001 - the worker goes on
+            # the type only: a message or traceback could carry a text
+            log.error("%s failed for a request of %d items: %s", scope["path"], len(content.items),
+                      type(exc).__name__)
+            return 500, {"message": "internal error; the request can be retried"}, {}
+
+    async def _read(self, scope, receive) -> tuple[int, Any]:
+        """(0, the validated request), or (an error status, its answer)."""
         content_type = length = None
         for name, value in scope["headers"]:
             if name == b"content-type":
@@ -518,17 +550,9 @@ class _FastClassify:
         if not isinstance(data, dict):
             return 422, _problems(_NOT_AN_OBJECT)
         try:
-            request = ClassifyRequest.model_validate(data)
+            return 0, self.schema.model_validate(data)
         except ValidationError as exc:
             return 422, _problems(exc.errors(include_input=False))
-        if not self.state.ready.is_set():
-            return self.state.not_ready()
-        try:
-            return 200, {"items": await _classify(self.state, request.items, self.max_text_chars)}
-        except Exception as exc:  # noqa: BLE001 - the worker goes on
-            # the type only: a message or traceback could carry a text
-            log.error("classify failed for a request of %d items: %s", len(request.items), type(exc).__name__)
-            return 500, {"message": "internal error while classifying; the request can be retried"}
 
 
 def _too_large(limit: int) -> dict:
@@ -537,15 +561,16 @@ def _too_large(limit: int) -> dict:
 
 
 class _App(FastAPI):
-    """FastAPI, with POST /v1/classify answered by `fast_path` before FastAPI's own per-request work
-    (telemetry checks, middleware stack, routing, dependencies): ~25% of a single ticket's CPU."""
+    """FastAPI, with POST /v1/classify and /v1/explain answered by `fast_paths` before FastAPI's own
+    per-request work (telemetry checks, middleware stack, routing, dependencies): ~25% of a single
+    ticket's CPU."""
 
-    fast_path: Optional["_FastClassify"] = None
+    fast_paths: dict[str, _JsonRoute] = {}
 
     async def __call__(self, scope, receive, send):
-        if (self.fast_path is not None and scope["type"] == "http" and scope["path"] == "/v1/classify"
-                and scope["method"] == "POST"):
-            return await self.fast_path(scope, receive, send)
+        route = self.fast_paths.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if route is not None:
+            return await route(scope, receive, send)
         return await super().__call__(scope, receive, send)
 
 
@@ -572,11 +597,38 @@ def create_app(model=None, *, max_body_bytes: int = MAX_BODY_BYTES, max_text_cha
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(_BodyLimit, limit=max_body_bytes)
-    app.fast_path = _FastClassify(state, max_body_bytes, max_text_chars)
 
     def not_ready() -> JSONResponse:
         status, content = state.not_ready()
         return JSONResponse(content, status_code=status, headers={"Retry-After": "1"})
+
+    async def classify_answer(request: ClassifyRequest) -> _Answer:
+        return 200, {"items": await _classify(state, request.items, max_text_chars)}, {}
+
+    explaining = asyncio.Lock()
+
+    async def explain_answer(request: ExplainRequest) -> _Answer:
+        size = sum(len(i.text or "") + sum(len(t.text or "") for t in i.turns or ()) for i in request.items)
+        if size > MAX_EXPLAIN_CHARS:
+            return 422, {"message": f"the items hold {size:,} characters of text; /v1/explain takes at most "
+                                    f"{MAX_EXPLAIN_CHARS:,} per request (it costs about one prediction per word): "
+                                    "send fewer or shorter items"}, {}
+        if explaining.locked():  # one at a time per worker: a second would only slow both and the stream
+            return 429, {"message": "another explanation is being computed; retry in a few seconds"}, {"Retry-After": "5"}
+        async with explaining:
+            started = time.perf_counter()
+            rows = await asyncio.to_thread(explain_items, state.model, request.items, max_text_chars)
+        log.info("explained %d items in %.1f ms", len(rows), 1000 * (time.perf_counter() - started))
+        return 200, {"items": rows}, {}
+
+    app.fast_paths = {"/v1/classify": _JsonRoute(state, max_body_bytes, ClassifyRequest, classify_answer),
+                      "/v1/explain": _JsonRoute(state, max_body_bytes, ExplainRequest, explain_answer)}
+
+    async def respond(answer, request) -> JSONResponse:
+        if not state.ready.is_set():
+            return not_ready()
+        status, content, headers = await answer(request)
+        return JSONResponse(content, status_code=status, headers=headers)  # already validated: no second pass
 
     @app.get("/health")
     async def health():
@@ -596,36 +648,18 @@ def create_app(model=None, *, max_body_bytes: int = MAX_BODY_BYTES, max_text_cha
             return not_ready()
         return getattr(state.model, "card", {}) or {}
 
+    # The two POST routes declare the API for OpenAPI; served requests are answered by `fast_paths`, in
+    # the same way (these run only when fast_paths is emptied, as a test does).
     @app.post("/v1/classify", response_model=ClassifyResponse)
     async def classify(request: ClassifyRequest):
-        # declares the API for OpenAPI; served requests are answered by _FastClassify, in the same way
-        if not state.ready.is_set():
-            return not_ready()
-        # built by hand: already validated, so skip FastAPI's second pass over the response
-        return JSONResponse({"items": await _classify(state, request.items, max_text_chars)})
-
-    explaining = asyncio.Lock()
+        return await respond(classify_answer, request)
 
     @app.post("/v1/explain", response_model=ExplainResponse,
               responses={429: {"model": Problem, "description": "another explanation is being computed"}})
     async def explain(request: ExplainRequest):
         """The labels of up to 100 items and the words behind each label: for a person reading a ticket, not
         for the stream (each text costs about one prediction per distinct word)."""
-        if not state.ready.is_set():
-            return not_ready()
-        size = sum(len(i.text or "") + sum(len(t.text or "") for t in i.turns or ()) for i in request.items)
-        if size > MAX_EXPLAIN_CHARS:
-            return JSONResponse({"message": f"the items hold {size:,} characters of text; /v1/explain takes at most "
-                                            f"{MAX_EXPLAIN_CHARS:,} per request (it costs about one prediction per "
-                                            "word): send fewer or shorter items"}, status_code=422)
-        if explaining.locked():  # one at a time per worker: a second would only slow both and the stream
-            return JSONResponse({"message": "another explanation is being computed; retry in a few seconds"},
-                                status_code=429, headers={"Retry-After": "5"})
-        async with explaining:
-            started = time.perf_counter()
-            rows = await asyncio.to_thread(explain_items, state.model, request.items, max_text_chars)
-        log.info("explained %d items in %.1f ms", len(rows), 1000 * (time.perf_counter() - started))
-        return JSONResponse({"items": rows})
+        return await respond(explain_answer, request)
 
     return app
 

@@ -8,6 +8,7 @@ import pytest
 from cxtext import io
 from cxtext.batch import label_file
 from cxtext.attribution import evidence, explain
+from cxtext.errors import InputError
 
 
 def _words(pairs) -> list[str]:
@@ -116,3 +117,8 @@ def test_explain_with_workers_gives_the_same_cells(tmp_path, default_model, jobs
     label_file(tmp_path / "in.parquet", tmp_path / "two.parquet", text_col="text", quiet=True, explain=True,
                jobs=jobs, chunk_size=4)
     pd.testing.assert_frame_equal(io.read_table(tmp_path / "one.parquet"), io.read_table(tmp_path / "two.parquet"))
+
+
+def test_one_string_is_refused_rather_than_explained_letter_by_letter(default_model):
+    with pytest.raises(InputError, match="one string; wrap it in a list"):
+        evidence(default_model, "не работает")

@@ -1,12 +1,13 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from cxtext.classify import LABEL_COLUMNS, TextClassifier, load_model
-from cxtext.errors import ModelError
+from cxtext.errors import InputError, ModelError
 from cxtext.persist import save
 
 
@@ -210,3 +211,21 @@ def test_a_transcript_with_no_customer_turn_is_labelled_whole_and_sent_to_review
     assert rows["status"].tolist() == ["no customer turn", "ok", "no customer turn"]
     assert rows["needs_review"].tolist()[0] and rows["needs_review"].tolist()[2]
     assert rows["group"].iloc[0] != ""  # labelled, from the whole text
+
+
+def test_labels_of_a_series_join_back_to_its_frame(default_model):
+    frame = pd.DataFrame({"text": ["Сотрудник в отделении нахамил", "Спасибо, всё отлично"]}, index=[101, 102])
+    joined = frame.join(default_model.predict(frame["text"]))
+    assert joined["group"].tolist() == ["complaint", "gratitude"]
+
+
+def test_one_string_is_refused_rather_than_read_letter_by_letter(default_model):
+    with pytest.raises(InputError, match=r"one string; wrap it in a list"):
+        default_model.predict("не работает приложение")
+
+
+def test_history_columns_must_fit_the_texts(default_model):
+    with pytest.raises(InputError, match="2 texts, 1 customer ids and 2 times"):
+        default_model.predict_columns(["а", "б"], customer_ids=["1"], times=["2024-05-01", "2024-05-02"])
+    with pytest.raises(InputError, match="both customer_ids and times"):
+        default_model.predict(["а"], customer_ids=["1"])

@@ -5,9 +5,12 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import importlib
+
+import pandas as pd
 import pytest
 
-import importlib
+from cxtext.errors import InputError
 
 lm = importlib.import_module("cxtext.lemmatize")  # the package exports a function of the same name
 
@@ -310,3 +313,12 @@ def test_an_injected_analyzer_never_takes_the_shortcut():
     lm.set_analyzer(fake)
     assert lm._first_normal_form()("звонки") is None
     assert lm.lemma("звонки") == "lemma-звонки"
+
+
+def test_lemmatize_takes_any_sequence_of_words_and_refuses_what_is_not_one():
+    assert lm.lemmatize(pd.Series(["ипотеку", "одобрили"], index=[10, 11])) == ["ипотека", "одобрить"]
+    assert lm.lemmatize(w for w in ["ипотеку"]) == ["ипотека"]
+    with pytest.raises(InputError, match="one string; wrap it in a list"):
+        lm.lemmatize("ипотеку одобрили")
+    with pytest.raises(InputError, match="word 2 is NoneType"):
+        lm.lemmatize(["ипотеку", None])

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cxtext.errors import InputError
 from cxtext.mask import RULES, Masked, Span, mask, mask_text
 
 CARD = "4276 3800 1234 5679"  # Luhn-valid
@@ -366,3 +367,9 @@ def test_many_random_cards_in_one_text():
     text = ", ".join(f"карта {c[:4]} {c[4:8]} {c[8:12]} {c[12:]}" for c in cards)
     left = mask_text(text)
     assert left.count("<CARD>") == 30
+
+
+@pytest.mark.parametrize("value", [None, 5, b"4276 3800 1234 5679"])
+def test_what_is_not_a_text_is_refused_with_its_type(value):
+    with pytest.raises(InputError, match=f"got {type(value).__name__}"):
+        mask(value)
