@@ -51,7 +51,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
 # What a simple text (see _simple_steps) may not contain.
 _NOT_SIMPLE = re.compile(r"[^а-яёА-ЯЁ \t\n\r.,!?-]")
 _NUMBER_TAIL = "0123456789 \t\r\n\u00a0()+-"
-_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")  # a line break ends a sentence too
 _REPEAT_CHARS = 120  # shorter texts are not checked for repeated sentences
 
 
@@ -238,7 +238,7 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     if not said or said.isspace():
         return "", "", "", EMPTY
     masked = mask_text(said, by_words=False)  # names and flats are masked where text is written out
-    text = _said_once(normalize(masked))
+    text = _said_once(normalize(_said_once(masked)))  # lines pasted again, then sentences differing in case
     return _features(text, stop), text, masked, NO_CUSTOMER if unsure else TRUNCATED if cut else OK  # review first
 
 
@@ -250,7 +250,7 @@ def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     """
     if not raw or raw.isspace():
         return "", "", "", EMPTY
-    text = _said_once(normalize_plain(raw))
+    text = _said_once(normalize_plain(_said_once(raw)))
     return _feature_words(_simple_tokens(text), stop), text, raw, OK
 
 

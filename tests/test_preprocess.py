@@ -290,6 +290,13 @@ def test_a_sentence_pasted_again_and_again_reads_as_said_once():
     assert short.text.count("не работает") == 20
 
 
+@pytest.mark.parametrize("line", ["Не работает приложение", "Не работает приложение 😡", "не работает приложение!!"])
+def test_a_line_pasted_again_and_again_reads_as_said_once(line):
+    once = prepare(line)
+    assert prepare("\n".join([line] * 20)).features == once.features
+    assert prepare("\r\n".join([line] * 20) + "\n").features == once.features
+
+
 def test_a_long_call_is_split_into_turns_before_it_is_cut():
     hold = "\n".join(["Оператор: оставайтесь на линии, ваш звонок очень важен для нас"] * 1300)
     call = f"Клиент: вопрос по карте\n{hold}\nКлиент: требую вернуть деньги за двойное списание"
