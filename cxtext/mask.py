@@ -96,6 +96,14 @@ def _card_shape(text: str, groups: list[tuple[int, int]], i: int) -> int | None:
     size = [end - start for start, end in groups[i:i + 5]]
     if 16 <= size[0] <= 19:
         return i
+    if size[:3] in ([4, 8, 4], [8, 4, 4], [4, 4, 8]):  # two groups typed together: "4276 38001234 5678"
+        found = i + 2
+    elif size[:2] == [8, 8]:
+        found = i + 1
+    else:
+        found = None
+    if found is not None:
+        return None if all(_NOT_CARD_GROUP.fullmatch(text, *groups[k]) for k in range(i, found + 1)) else found
     if len(size) < 4 or not 3 <= size[0] <= 5:
         return None
     last = len(groups) - 1
@@ -318,6 +326,15 @@ RULES: tuple[Rule, ...] = (
         re.compile(rf"(?:{_SURNAME}[ \u00a0]+)?{_CAPITAL}[ \u00a0]+{_PATRONYMIC}(?:[ \u00a0]+{_SURNAME})?"),
         "спасибо оператору Анне Сергеевне",
         needs=("вич", "овн", "евн", "ьич"),
+        any_length=True,
+    ),
+    Rule(
+        "local phone after its name",  # seven digits alone are a count or a sum; after "тел" a phone
+        "PHONE",
+        re.compile(r"(?<!\w)(?i:тел|телефон[^\W\d_]*|моб|мобильн[^\W\d_]*|звоните)(?!\w)[^\d\n]{0,12}"
+                   r"(?P<pd>(?<!\d)\d{3}[ \u00a0.-]\d{2}[ \u00a0.-]\d{2}(?![\d]|[.,-]\d))"),
+        "тел 345-67-89",
+        needs=("тел", "моб", "звоните"),
         any_length=True,
     ),
     Rule(

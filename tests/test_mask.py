@@ -373,3 +373,14 @@ def test_many_random_cards_in_one_text():
 def test_what_is_not_a_text_is_refused_with_its_type(value):
     with pytest.raises(InputError, match=f"got {type(value).__name__}"):
         mask(value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("карта 4276 38001234 5678", "карта <CARD>"),  # two groups typed together
+    ("тел 345-67-89", "тел <PHONE>"),
+    ("номер телефона: 345 67 89, звонить вечером", "номер телефона: <PHONE>, звонить вечером"),
+    ("заказ номер 123-45-67", "заказ номер 123-45-67"),  # seven digits without a phone's word: an order
+    ("телевизор за 345-67-89", "телевизор за 345-67-89"),
+])
+def test_forms_a_reviewer_found(text, expected):
+    assert mask_text(text) == expected
