@@ -170,9 +170,15 @@ def label_frame(frame: pd.DataFrame, labels: pd.DataFrame, masked_col: str | Non
 
 
 def masked_value(value):
-    """A cell with its personal data masked: a text, or the texts inside a list of turns; else as it is."""
+    """A cell with its personal data masked: a text (UTF-8 bytes become text), or the texts inside a list of
+    turns; else as it is."""
     if isinstance(value, str):
         return mask_text(value)
+    if isinstance(value, (bytes, bytearray)):  # a Parquet text column stored as binary is read as UTF-8 too
+        try:
+            return mask_text(bytes(value).decode("utf-8"))
+        except UnicodeDecodeError:
+            return value
     if isinstance(value, dict):
         return {k: masked_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -251,8 +257,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
                 out = label_frame(chunk, labels, None if keep_raw_text else text_col)
                 clash = _renames(chunk.columns, labels.columns)
                 if not keep_raw_text:
-                    masked += sum(a != b for a, b in zip(chunk[text_col], out[clash.get(text_col, text_col)])
-                                  if isinstance(a, str))
+                    masked += sum((a.decode() if isinstance(a, (bytes, bytearray)) else a) != b
+                                  for a, b in zip(chunk[text_col], out[clash.get(text_col, text_col)])
+                                  if isinstance(b, str))
                 renamed.update(clash)
                 titles = chunk.attrs.get("title_rows", titles)
                 renamed.update({f"{old} (column {chunk.columns.get_loc(new) + 1})": new for new, old

@@ -28,10 +28,11 @@ def _train(args) -> None:
 
     from .card import make_card
     from .io import read_table
-    from .persist import save
+    from .persist import check_model_dir, save
     from .taxonomy import load_taxonomy
     from .train import LabelColumns, default_corpus, read_corpus, train
 
+    check_model_dir(args.output)  # before the training, not after it
     source = Path(args.data)
     frame = read_corpus(source) if source.is_dir() or source.suffix == ".jsonl" else read_table(source)
     frame.attrs["source"] = source.name  # label errors name the file
@@ -47,9 +48,10 @@ def _train(args) -> None:
     taxonomy = load_taxonomy(args.taxonomy)
     background = default_corpus(taxonomy) if args.with_default_corpus else None
     extra = f" + {len(background):,} of the default corpus" if background is not None else ""
+    cost = "the default corpus, ~38,000 texts, takes ~8 minutes on 2 cores" if background is not None else \
+        "a few thousand rows take seconds to a minute"
     print(f"training on {len(frame):,} rows of {source.name}{extra}: 5 cross-validation folds, "
-          "then the final fit (the default corpus, ~38,000 texts, takes ~8 minutes "
-          "on 2 cores; a few thousand rows, seconds)...", file=sys.stderr, flush=True)
+          f"then the final fit ({cost})...", file=sys.stderr, flush=True)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         model, metrics = train(frame, cols, taxonomy=taxonomy, holdout=args.holdout, eval_sets=eval_sets,

@@ -45,6 +45,17 @@ def round_weights(model) -> None:
         setattr(model, name, np.asarray(getattr(model, name)).astype(np.float16).astype(np.float32))
 
 
+def check_model_dir(path: str | Path) -> Path:
+    """Refuse, before hours of training, a path that cannot take a model: a file, or a folder of other files."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ModelError(f"{path} is a file; give a folder for the model (it is created if missing)")
+    if path.is_dir() and any(path.iterdir()) and not (path / "model.json").exists():
+        raise ModelError(f"{path} holds other files; give a new or empty folder for the model, or a model folder "
+                         "to replace")
+    return path
+
+
 def save(model, path: str | Path, card: dict | None = None) -> Path:
     """Write model.json + model.npz (+ card.json) into a directory."""
     from .card import write_card

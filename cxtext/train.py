@@ -131,15 +131,25 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
     Returns the model (fitted on the training part only) and metrics: cross-validated on the training
     part of `frame`, on the held-out part, and on each of `eval_sets` (name -> labelled frame).
     """
+    if not 0 <= holdout < 1:
+        raise InputError(f"holdout is the share of texts kept aside, from 0 up to (not including) 1, e.g. 0.15; "
+                         f"got {holdout}")
     tax = _taxonomy(taxonomy)
     rows = labelled_rows(frame, cols, tax)
     # a text twice would sit on both sides of the held-out split
     kept = np.flatnonzero(~pd.Series(rows["texts"]).duplicated().to_numpy())
     written = lambda idx: frame.iloc[[rows["row"][i] - 2 for i in idx]]  # noqa: E731  (rows as the user wrote them)
     if holdout > 0:
+        if round(len(kept) * (1 - holdout)) < 2 or round(len(kept) * holdout) < 1:
+            raise InputError(f"a holdout of {holdout} leaves too few of the {len(kept)} distinct texts to train on "
+                             "or to measure on; lower --holdout (0 keeps none aside) or label more texts")
         counts = pd.Series(rows["groups"]).iloc[kept].value_counts()
         strata = [rows["groups"][i] if counts[rows["groups"][i]] >= 2 else "_rare" for i in kept]
-        fit_idx, held_idx = train_test_split(kept, test_size=holdout, random_state=random_state, stratify=strata)
+        try:
+            fit_idx, held_idx = train_test_split(kept, test_size=holdout, random_state=random_state, stratify=strata)
+        except ValueError as exc:  # a share too small or too large for the groups to reach both sides
+            raise InputError(f"a holdout of {holdout} cannot keep every group on both sides ({exc}); "
+                             "change --holdout (0 keeps none aside) or label more texts") from exc
     else:
         fit_idx, held_idx = kept, np.array([], dtype=int)
     extra = _background_rows(background, tax, rows["texts"])

@@ -309,3 +309,12 @@ def test_a_long_call_with_no_customer_turn_goes_to_review_though_cut():
     hold = "\n".join(["Оператор: оставайтесь на линии, ваш звонок очень важен для нас"] * 400)
     call = f"{hold}\nБот: оцените разговор"
     assert len(call) > MAX_CHARS and prepare(call).status == "no customer turn"
+
+
+@pytest.mark.parametrize("cell", ["NaN", "nan", "NULL", "None", "N/A", "#N/A", "н/д", "-", " — "])
+def test_what_exports_write_for_an_empty_cell_is_an_empty_text(cell):
+    assert prepare(cell).status == "empty text"
+
+
+def test_a_short_answer_is_no_empty_cell():
+    assert prepare("нет").status == "ok" and prepare("Na-na").status == "ok"

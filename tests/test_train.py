@@ -371,3 +371,24 @@ def test_with_default_corpus_needs_the_default_labels_in_the_taxonomy():
     small["topics"] = [t for t in small["topics"] if t["id"] != "refunds"]
     with pytest.raises(InputError, match="labelled with refunds, which taxonomy"):
         default_corpus(from_dict(small))
+
+
+@pytest.mark.parametrize("output, holdout, said", [
+    ("afile", "0", "is a file; give a folder"),
+    ("busy", "0", "holds other files"),
+    ("m", "1.5", "from 0 up to (not including) 1"),
+    ("m", "0.99", "leaves too few"),
+])
+def test_train_refuses_a_bad_output_or_holdout_before_training(tmp_path, capsys, output, holdout, said):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("x")
+    data = pd.DataFrame({"text": [f"текст {i}" for i in range(40)], "group": ["complaint", "gratitude"] * 20,
+                         "topics": "", "is_general": False})
+    data.to_csv(tmp_path / "labels.csv", index=False)
+    code = main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / output), "--text-col", "text",
+                 "--group-col", "group", "--topics-col", "topics", "--general-col", "is_general",
+                 "--holdout", holdout])
+    err = capsys.readouterr().err
+    assert code == 2 and said in err
+    assert (tmp_path / "busy" / "notes.txt").exists() and not (tmp_path / "m").exists()
