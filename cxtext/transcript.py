@@ -50,7 +50,9 @@ ROLES: dict[str, str] = {
 _DIARISED = r"(?:спикер|говорящий|участник|speaker|spk)[ \t_]?\d{1,2}"
 SPEAKER = "speaker "  # the role of a diarised speaker, with its number: "speaker 1" (see customer_text)
 
-_TIME = r"[\[(]?(?:\d{4}-\d\d-\d\d[ T])?\d{1,2}:\d{2}(?::\d{2})?[\])]?"
+# "10:32", "[10:32:01]", "2024-05-14 10:32", "[14.05.2024, 10:32:01]" (WhatsApp), "14.05.24, 10:32 -" (its Android export)
+_TIME = (r"[\[(]?(?:\d{4}-\d\d-\d\d[ T]|\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d\d),?[ \t]+)?\d{1,2}:\d{2}(?::\d{2})?[\])]?"
+         r"(?:[ \t]+[-\u2013\u2014](?=[ \t]))?")
 _LABELS = "|".join(re.escape(label) for label in sorted(ROLES, key=len, reverse=True))
 # After a role, a name or a number: "Оператор Анна", "Клиент Петров И.", "Operator 1".
 _NAME = r"(?:[ \t]+(?-i:\d{1,2}|[А-ЯЁA-Z][а-яёa-z]+(?:[ \t][А-ЯЁA-Z]\.){0,2}))?"  # capitalised, in any flags

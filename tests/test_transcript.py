@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from cxtext.transcript import Turn, customer_text, parse_turns, role_of
+from cxtext.transcript import Turn, customer_text, parse_turns, role_of, split_customer
 
 CALL = """[10:32:01] Клиент: у меня не работает приложение
 [10:32:10] Оператор: уточните, пожалуйста, номер телефона
@@ -153,3 +153,13 @@ def test_review_findings_on_labels(text, expected):
 
     assert split_customer(text) == expected
 
+
+
+@pytest.mark.parametrize("chat", [
+    "[14.05.2024, 12:01:33] Клиент: карта не работает\n[14.05.2024, 12:02:10] Оператор: проверю\n"
+    "[14.05.2024, 12:03:00] Клиент: спасибо жду",  # WhatsApp
+    "14.05.24, 12:01 - Клиент: карта не работает\n14.05.24, 12:02 - Оператор: проверю\n"
+    "14.05.24, 12:03 - Клиент: спасибо жду",  # WhatsApp's Android export
+])
+def test_a_chat_export_with_dated_times_gives_the_customer_words_only(chat):
+    assert split_customer(chat) == ("карта не работает\nспасибо жду", False)
