@@ -288,8 +288,9 @@ def _as_text(value: object) -> object:
             return bytes(value).decode("utf-8")  # UTF-8 bytes are text; anything else is not
         except UnicodeDecodeError:
             return None
-    if isinstance(value, (list, tuple, np.ndarray)) and len(value) and all(isinstance(v, dict) for v in value):
-        return list(value)  # a turns column of Parquet or Spark (a list of structs) reads as an array
+    if isinstance(value, (list, tuple, np.ndarray)) and all(isinstance(v, dict) for v in value):
+        # a turns column of Parquet or Spark (a list of structs) reads as an array; no turns, no text
+        return list(value) if len(value) else _MISSING
     if isinstance(value, (int, float, Decimal, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
         if value != value:  # NaN: how pandas marks an empty cell
             return _MISSING

@@ -318,3 +318,7 @@ def test_what_exports_write_for_an_empty_cell_is_an_empty_text(cell):
 
 def test_a_short_answer_is_no_empty_cell():
     assert prepare("нет").status == "ok" and prepare("Na-na").status == "ok"
+
+
+def test_a_transcript_without_turns_is_an_empty_text_as_in_the_service():
+    assert prepare([]).status == "empty text" and prepare([1, 2]).status == "not text"
