@@ -10,6 +10,7 @@ a topic, even if a topic was set on them; their count and share are reported in 
 from __future__ import annotations
 
 import math
+import warnings
 from itertools import combinations
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 
 from .errors import InputError
 from .scores import (MIN_N, RELIABLE_N, Z95, answer_values, as_bool, clean_periods, clean_scores, get_scale,
-                     score, segment_labels, smoothed_interval, topic_lists, topic_matrix, value_bounds)
+                     score, segment_labels, smoothed_interval, sort_periods, topic_lists, topic_matrix, value_bounds)
 
 from .mask import mask_text as _mask_text
 
@@ -99,6 +100,8 @@ def _topic_table(y: np.ndarray, X: pd.DataFrame, bounds: tuple[float, float], in
 
     Intervals and the z-test use `smoothed_interval` (Agresti-Caffo style), so a small or uniform group
     (12 answers, all detractors) keeps an honest standard error instead of 0 and a p-value of 1e-72.
+    An impact's interval stays within what an impact can be: overall and score without the topic are both on
+    the scale, so |impact| <= high - low (200 points of NPS).
     """
     N = len(y)
     M = X.to_numpy(dtype=float)
@@ -112,15 +115,21 @@ def _topic_table(y: np.ndarray, X: pd.DataFrame, bounds: tuple[float, float], in
         centre_r, se_r, _, _ = smoothed_interval(y.sum() - sum_t, y @ y - sq_t, n_r, bounds)
         se_diff = np.hypot(se_t, se_r)
         share = n_t / N
-        impact = overall - score_r
-        diff = centre_t - centre_r
-        z = diff / se_diff
+        impact = overall - score_r  # = share * (score_t - score_r)
+        z = (centre_t - centre_r) / se_diff
+        # delta method for impact = share * gap, with the smoothed standard errors of the test; the share is a
+        # sample figure too, so gap^2 p(1-p)/N joins (held fixed, a 1-5% topic's interval covered 60-78% of the
+        # time). Centred on the impact itself: the smoothed centres pull a 10-answer topic towards the middle
+        # of the scale, and the interval then misses on one side.
+        gap = score_t - score_r
+        se_impact = np.sqrt((share * se_diff) ** 2 + gap**2 * share * (1 - share) / N)
     p = np.array([math.erfc(abs(v) / math.sqrt(2)) if np.isfinite(v) else math.nan for v in z])
-    # delta method with the share fixed, on the same smoothed scores as the test: 0 is outside iff p < 0.05
-    low, high = share * (diff - Z95 * se_diff), share * (diff + Z95 * se_diff)
+    low, high = impact - Z95 * se_impact, impact + Z95 * se_impact
     if interval == "bootstrap" and N:  # never narrower than the analytic interval: resampling 3 equal answers
         boot_low, boot_high = _bootstrap_impact(y, M, n_boot, seed)  # cannot show how little they say
         low, high = np.fmin(low, boot_low), np.fmax(high, boot_high)
+    span = bounds[1] - bounds[0]
+    low, high = np.clip(low, -span, span), np.clip(high, -span, span)
     return pd.DataFrame({
         "topic": list(X.columns), "n": n_t.astype(int), "share": share, "score": score_t,
         "score_se": se_t, "score_low": low_t, "score_high": high_t,
@@ -142,7 +151,8 @@ def _bootstrap_impact(y: np.ndarray, M: np.ndarray, n_boot: int, seed: int) -> t
         with np.errstate(invalid="ignore", divide="ignore"):
             reps.append(tot_y[:, None] / tot_w[:, None] - (tot_y[:, None] - W @ My) / (tot_w[:, None] - W @ M))
     R = np.vstack(reps)
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():  # a topic no resample can tell from the rest (all answers have it) is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanpercentile(R, 2.5, axis=0), np.nanpercentile(R, 97.5, axis=0)
 
 
@@ -183,14 +193,21 @@ def drivers(frame: pd.DataFrame, score_col: str, scale: str = "nps", topics_col:
     table["significant"] = (table["p_adjusted"] < 0.05) & ~table["greyed"]
     r2 = _attribute(table, X, y)
     overall = score(clean_scores(frame[score_col], sc)[0], sc)
-    note = "" if len(table) else (
-        "Темы не найдены: ни один ответ с оценкой не отнесён к теме (колонка тем пуста) - "
-        "анализ драйверов невозможен; проверьте разметку.")
+    note = "" if len(table) else _no_topics_note(general)
     table = table.sort_values("impact", kind="stable").reset_index(drop=True)[COLUMNS + ["score_se"]]
     table.attrs = {"overall": overall.as_dict(), "n": int(len(y)), "general_n": int(general.sum()),
                    "general_share": float(general.mean()) if len(y) else math.nan, "r2": r2,
                    "scale": sc.name, "note": note, "invalid_n": int((~valid).sum())}
     return table
+
+
+def _no_topics_note(general: np.ndarray) -> str:
+    """Why the driver table is empty, in Russian: every scored answer too general, or no topic set."""
+    if len(general) and general.all():
+        return ("Темы не найдены: все ответы с оценкой слишком общие («всё хорошо», «ужас») и не называют "
+                "тему - анализ драйверов невозможен.")
+    return ("Темы не найдены: ни один ответ с оценкой не отнесён к теме (колонка тем пуста) - "
+            "анализ драйверов невозможен; проверьте разметку.")
 
 
 def _attribute(table: pd.DataFrame, X: pd.DataFrame, y: np.ndarray) -> float:
@@ -216,7 +233,8 @@ def trends(frame: pd.DataFrame, score_col: str, scale: str = "nps", date_col: st
            taxonomy=None) -> pd.DataFrame:
     """The driver table per period (month by default) plus an '__all__' row per period, analytic intervals.
 
-    Rows without a readable date are left out (see `scores.clean_periods`, which counts them).
+    Periods in time order (`scores.sort_periods`). Rows without a readable date are left out (see
+    `scores.clean_periods`, which counts them).
     """
     tax = taxonomy or _taxonomy()
     if date_col not in frame.columns:
@@ -224,7 +242,9 @@ def trends(frame: pd.DataFrame, score_col: str, scale: str = "nps", date_col: st
     sc = get_scale(scale)
     periods, _ = clean_periods(frame[date_col], freq)
     rows = []
-    for period, sub in frame.groupby(periods.to_numpy(), sort=True):  # NA periods are dropped
+    by_period = dict(list(frame.groupby(periods.to_numpy(), sort=False)))  # NA periods are dropped
+    for period in sort_periods(by_period):
+        sub = by_period[period]
         y, X, _, _ = _prepare(sub, score_col, sc, topics_col, general_col, tax.topic_ids)
         X.insert(0, ALL, 1)  # the all-answers row is a "topic" every answer mentions
         rows.append(_topic_table(y, X, value_bounds(sc), "analytic", 0, 0).assign(period=period))
@@ -239,11 +259,13 @@ def trends(frame: pd.DataFrame, score_col: str, scale: str = "nps", date_col: st
 
 
 def trend_changes(trend_table: pd.DataFrame) -> pd.DataFrame:
-    """Change between the last two periods per topic: share and score, with z-test p-values (BH-adjusted)."""
+    """Change between the last two periods that have scored answers, per topic: share and score, with z-test
+    p-values (BH-adjusted). A last period whose rows hold no usable score would read "—" throughout."""
     cols = ["topic", "topic_name", "period_prev", "period_last", "n_prev", "n_last", "share_prev",
             "share_last", "share_change", "share_p", "score_prev", "score_last", "score_change", "score_p",
             "significant"]
-    periods = sorted(trend_table["period"].dropna().unique()) if len(trend_table) else []
+    scored = trend_table[(trend_table["topic"] == ALL) & (trend_table["n"] > 0)] if len(trend_table) else None
+    periods = sort_periods(scored["period"]) if scored is not None else []
     if len(periods) < 2:
         return pd.DataFrame(columns=cols)
     prev, last = periods[-2], periods[-1]

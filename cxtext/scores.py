@@ -6,8 +6,9 @@ are missing, non-numeric or off the scale are counted per reason by `clean_score
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -166,7 +167,11 @@ def smoothed_interval(total, total_sq, n, bounds: tuple[float, float]):
 
 
 def nps(scores: pd.Series | np.ndarray) -> Estimate:
-    """NPS = %promoters(9-10) - %detractors(0-6); SE = 100*sqrt((pP + pD - (pP - pD)^2) / n)."""
+    """NPS = %promoters(9-10) - %detractors(0-6); SE = 100*sqrt((pP + pD - (pP - pD)^2) / n).
+
+    The interval is the plain normal one, too narrow on a few answers (3 detractors: -100..-100); a report's
+    figures take `score`'s.
+    """
     s = np.asarray(scores, dtype=float)
     s = s[~np.isnan(s)]
     n = len(s)
@@ -178,7 +183,8 @@ def nps(scores: pd.Series | np.ndarray) -> Estimate:
 
 
 def mean_score(scores: pd.Series | np.ndarray, scale: str | Scale = "csi") -> Estimate:
-    """The mean answer (CSI, CSAT, CES) with a normal-approximation 95% interval."""
+    """The mean answer (CSI, CSAT, CES) with a normal-approximation 95% interval (none from one answer; a
+    report's figures take `score`'s)."""
     sc = get_scale(scale)
     s = np.asarray(scores, dtype=float)
     s = s[~np.isnan(s)]
@@ -231,16 +237,18 @@ def smoothed_score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -
 
 
 def score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:
-    """The headline metric of a scale: NPS for 'nps', the mean for CSI/CSAT/CES."""
-    sc = get_scale(scale)
-    return nps(scores) if sc.kind == "nps" else mean_score(scores, sc)
+    """The headline metric of a scale (NPS for 'nps', the mean for CSI/CSAT/CES) with `smoothed_score`'s
+    interval: five answers get an interval that covers, and from ~300 answers it is the plain normal one."""
+    return smoothed_score(scores, scale)
 
 
-def weighted_index(parts: Mapping[str, Estimate], weights: Mapping[str, float]) -> Estimate:
+def weighted_index(parts: Mapping[str, Estimate], weights: Mapping[str, float],
+                   scale: str | Scale = "nps") -> Estimate:
     """Roll up triggers into a product (or products into a business) with the user's weights.
 
     Weights are normalised to sum to 1 (hall 70, delivery 30 -> 0.7, 0.3); parts are taken as
-    independent samples, so SE = sqrt(sum w^2 se^2). n is the total answers behind the index.
+    independent samples, so SE = sqrt(sum w^2 se^2), the interval kept within the `scale` of the parts.
+    n is the total answers behind the index.
     """
     missing = [k for k in weights if k not in parts]
     if missing or not weights:
@@ -253,7 +261,7 @@ def weighted_index(parts: Mapping[str, Estimate], weights: Mapping[str, float]) 
     value = sum(w[k] * parts[k].value for k in w)
     se = math.sqrt(sum((w[k] * parts[k].se) ** 2 for k in w))
     n = sum(parts[k].n for k in w)
-    return Estimate(value, se, value - Z95 * se, value + Z95 * se, n)
+    return _estimate(value, se, n, value_bounds(scale))
 
 
 def as_bool(values: pd.Series) -> pd.Series:
@@ -324,24 +332,90 @@ def _to_datetime(text: pd.Series, dayfirst: bool) -> pd.Series:
     except ValueError:  # pandas refuses a column whose zones differ (or that has none in places): drop them
         dates = pd.to_datetime(text.str.replace(_ZONE, r"\1", regex=True), errors="coerce", dayfirst=dayfirst,
                                format="mixed")
-    return dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    dates = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    # "01.2024" reads as 1 January of the year 1, which no nanosecond timestamp holds: not a date
+    return dates.where((dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max))
+
+
+# Russian month names, any case, nominative, genitive or short: "Январь", "января", "янв", "сент"
+MONTHS_RU = ("янв(?:арь|аря)?", "фев(?:р|раль|раля)?", "мар(?:т|та)?", "апр(?:ель|еля)?", "ма[йя]",
+             "июн(?:ь|я)?", "июл(?:ь|я)?", "авг(?:уст|уста)?", "сен(?:т|тябрь|тября)?", "окт(?:ябрь|ября)?",
+             "ноя(?:брь|бря)?", "дек(?:абрь|абря)?")
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_G = r"(?:\s*г(?:ода|\.)?)?"  # "2024 г.", "2024 года"
+# Period labels of exports, matched whole and in any case: (period kind, pattern, examples).
+PERIOD_RULES = (
+    ("M", rf"(?P<n>0?[1-9]|1[0-2])\s*[./-]\s*{_YEAR}", "11.2023, 11/2023"),
+    ("M", rf"{_YEAR}\s*[./-]\s*(?P<n>0?[1-9]|1[0-2])", "2023-11, 2023.11"),
+    ("M", rf"(?P<name>[а-яё]+)\.?,?\s*{_YEAR}{_G}", "Январь 2024, января 2024 г., янв. 2024"),
+    ("Q", rf"q\s*(?P<n>[1-4])\s*[-/.]?\s*{_YEAR}{_G}", "Q1 2024, Q1-2024"),
+    ("Q", rf"(?P<n>[1-4])\s*(?:-?й)?\s*кв(?:\.|артал)?\s*{_YEAR}{_G}", "1 кв. 2024, 1-й квартал 2024 г."),
+    ("Q", rf"{_YEAR}\s*[-/.]?\s*q\s*(?P<n>[1-4])", "2024 Q1, 2024Q1, 2024-Q1"),
+    ("Y", rf"{_YEAR}{_G}", "2024, 2024 г."),
+)
+
+
+def _month_number(word: str) -> int | None:
+    """1 for "Январь", "января" or "янв", ...; None for a word that is no month."""
+    word = word.lower().rstrip(".")
+    return next((i for i, form in enumerate(MONTHS_RU, 1) if re.fullmatch(form, word)), None)
+
+
+def _read_period(label: str, freq: str) -> str | None:
+    """The period a label names ('11.2023' -> '2023-11', 'Q1 2024' -> '2024Q1'), None if it names none.
+
+    A period within one of `freq` becomes that one; a longer one stays as named (a quarter by months).
+    """
+    if ":" in label or len(label) > 30:  # a time stamp, or a sentence: never a period's name
+        return None
+    for kind, pattern, _ in PERIOD_RULES:
+        m = re.fullmatch(pattern, label, re.IGNORECASE)
+        parts = m.groupdict() if m else {}
+        number = _month_number(parts["name"]) if "name" in parts else int(parts.get("n") or 1)
+        if m and number:  # not "марафон 2024"
+            unit = "quarter" if kind == "Q" else "month"
+            period = pd.Period(year=int(m["year"]), freq=kind, **{unit: number})
+            wider = period.start_time.to_period(freq)
+            return str(wider if wider.end_time >= period.end_time else period)
+    return None
 
 
 def clean_periods(values: pd.Series, freq: str = "M") -> tuple[pd.Series, pd.DataFrame]:
     """Period labels ('2026-03' for months; NA where a row has none) and a data-quality table.
 
-    A column whose filled values are mostly dates is read as dates: a value that is not a date ('вчера')
-    gets no period and is counted. Otherwise the values are period labels as given ('Q1').
+    A value is read as the period it names: a month ('11.2023', '11/2023', '2023-11', 'Январь 2024',
+    'янв 2024' -> '2024-01'), a quarter ('Q1 2024', '1 кв. 2024', '2024 Q1' -> '2024Q1'), a year, or a date
+    (its month). When most filled values are read so, one that is not ('вчера') gets no period and is counted;
+    otherwise the values are period labels as given ('неделя 2'). `sort_periods` puts either in time order.
     """
     raw = pd.Series(values)
     text = raw.astype("string").str.strip()
     missing = text.isna() | (text == "")
-    dates = parse_dates(raw)
-    if dates.notna().sum() > (~missing).sum() / 2:
-        periods, unreadable = dates.dt.to_period(freq).astype("string"), ~missing & dates.isna()
+    labels = text.mask(missing)
+    named = labels.map({v: _read_period(v, freq) for v in labels.dropna().unique()}).astype("string")
+    dates = parse_dates(labels.where(named.isna()))
+    periods = named.fillna(dates.dt.to_period(freq).astype("string"))
+    if periods.notna().sum() > (~missing).sum() / 2:
+        unreadable = ~missing & periods.isna()
     else:
-        periods, unreadable = text.mask(missing), pd.Series(False, index=raw.index)
+        periods, unreadable = labels, pd.Series(False, index=raw.index)
     return periods, _quality(raw, ((NO_DATE, missing), (BAD_DATE, unreadable)))
+
+
+def sort_periods(labels: Iterable) -> list[str]:
+    """The distinct labels of `clean_periods` in time order ('2023Q4' before '2024Q1').
+
+    Labels that name no period are sorted naturally, not as text: numbers as numbers ('неделя 2' before
+    'неделя 10') and a Russian month name as its number ('Январь' before 'Март').
+    """
+    return sorted(dict.fromkeys(str(v) for v in labels if not pd.isna(v)), key=_period_key)
+
+
+def _period_key(label: str) -> tuple:
+    """Numbers and month names compare as numbers, other words as text; the label itself breaks ties."""
+    tokens = re.findall(r"\d+|[^\W\d_]+", label.lower())
+    numbers = [int(t) if t.isdigit() else _month_number(t) for t in tokens]
+    return tuple((0, n, "") if n is not None else (1, 0, t) for t, n in zip(tokens, numbers)), label
 
 
 def period_of(values: pd.Series, freq: str = "M") -> pd.Series:
@@ -395,8 +469,9 @@ def contact_metrics(labelled: pd.DataFrame, taxonomy=None, *, period_col: str | 
     if len(vol) and not period_col:
         total_volume = float(vol["volume"].sum())
 
-    groups = pd.DataFrame({"group": frame.get("group", pd.Series("", index=frame.index)).astype(str),
-                           "points": pts, "cost": cost})
+    # a missing group (NaN, None) is a row of its own: groupby would drop it and the totals would not add up
+    group = frame.get("group", pd.Series("", index=frame.index)).astype("string").str.strip().fillna("")
+    groups = pd.DataFrame({"group": group.astype(str), "points": pts, "cost": cost})
     by_group = groups.groupby("group", sort=False).agg(contacts=("points", "size"), points=("points", "sum"),
                                                         cost=("cost", "sum")).reset_index()
     by_group.insert(1, "group_name", by_group["group"].map(lambda g: tax.group_name(g) if g not in ("", "nan")
@@ -418,9 +493,10 @@ def contact_metrics(labelled: pd.DataFrame, taxonomy=None, *, period_col: str | 
     by_topic["rate"] = by_topic["contacts"] / total_volume if len(vol) else math.nan
     by_topic = by_topic.sort_values("points", ascending=False).reset_index(drop=True)
 
-    long = ind.assign(_period=periods.to_numpy()).groupby("_period").sum()
+    order = sort_periods(periods)
+    long = ind.assign(_period=periods.to_numpy()).groupby("_period").sum().reindex(order)
     per = frame.assign(_period=periods.to_numpy(), _pts=pts, _cost=cost).groupby("_period").agg(
-        contacts=("_pts", "size"), points=("_pts", "sum"), cost=("_cost", "sum"))
+        contacts=("_pts", "size"), points=("_pts", "sum"), cost=("_cost", "sum")).reindex(order)
     per["volume"] = per.index.map(vol_by) if len(vol) else math.nan
     per["rate"] = per["contacts"] / per["volume"]
     by_period = per.reset_index().rename(columns={"_period": "period"})

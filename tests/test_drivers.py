@@ -205,3 +205,56 @@ def test_trends_read_dates_with_and_without_a_time_zone():
                           "score": [2, 10, 5], "topics": ["reachability", "", "app_website"]})
     table = trends(frame, "score", "nps", "date")
     assert table.loc[table["topic"] == "__all__", "n"].tolist() == [2, 1]
+
+
+def test_the_analytic_impact_interval_covers_the_true_impact_of_a_rare_topic():
+    # 300 surveys of 1000 answers; "speed" is named by 3% of them, half its answers detractors (NPS -30 against
+    # +30): true impact 0.03 * -60 = -1.8. The share is a sample figure too, or the interval covers ~70%.
+    from cxtext.taxonomy import load_taxonomy
+
+    tax, rng, n = load_taxonomy(), np.random.default_rng(11), 1000
+    p_topic, p_rest = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]  # detractor, passive, promoter
+    true, hits = 0.03 * (-30 - 30), 0
+    for _ in range(300):
+        topic = rng.random(n) < 0.03
+        score = np.where(topic, rng.choice([3, 7, 10], n, p=p_topic), rng.choice([3, 7, 10], n, p=p_rest))
+        frame = pd.DataFrame({"score": score, "topics": np.where(topic, "speed", "reachability")})
+        row = drivers(frame, "score", "nps", interval="analytic", taxonomy=tax).set_index("topic").loc["speed"]
+        hits += row["impact_low"] <= true <= row["impact_high"]
+    assert 0.90 <= hits / 300 <= 0.99
+
+
+@pytest.mark.parametrize("scale, low, high, span", [("nps", 0, 10, 200), ("csi", 1, 5, 4)])
+def test_an_impact_interval_stays_within_what_an_impact_can_be(scale, low, high, span):
+    # 100 answers at the bottom with the topic, one at the top without: overall and the rest are both on the
+    # scale, so the impact is within +-(high - low) of the per-answer values
+    frame = pd.DataFrame({"score": [low] * 100 + [high], "topics": ["speed"] * 100 + ["reachability"]})
+    table = drivers(frame, "score", scale, interval="analytic")
+    assert (table["impact_low"] >= -span).all() and (table["impact_high"] <= span).all()
+
+
+def test_answers_that_are_all_too_general_are_named_as_the_reason_for_no_topics():
+    frame = pd.DataFrame({"score": [9, 3, 7], "topics": ["", "", ""], "is_general": True})
+    note = drivers(frame, "score").attrs["note"]
+    assert "Темы не найдены" in note and "слишком общие" in note and "колонка тем пуста" not in note
+
+
+def test_what_changed_compares_the_last_two_periods_that_have_scores():
+    frame = pd.DataFrame({"date": ["2024-01-10"] * 4 + ["2024-02-10"] * 4 + ["2024-03-10"] * 2,
+                          "score": [9, 3, 10, 8, 2, 3, 9, 0, "нет", ""], "topics": "speed"})
+    changes = trend_changes(trends(frame, "score", "nps", "date")).set_index("topic")
+    assert (changes.loc["__all__", "period_prev"], changes.loc["__all__", "period_last"]) == ("2024-01", "2024-02")
+    assert changes.loc["__all__", "score_change"] == pytest.approx(-50 - 25)  # NPS 25 -> -50
+
+
+@pytest.mark.parametrize("labels, prev, last", [
+    (["Q3 2023", "Q4 2023", "Q1 2024"], "2023Q4", "2024Q1"),
+    (["Ноябрь 2023", "Декабрь 2023", "Январь 2024"], "2023-12", "2024-01"),
+    (["неделя 1", "неделя 2", "неделя 10"], "неделя 2", "неделя 10"),
+])
+def test_trends_follow_time_not_the_alphabet(labels, prev, last):
+    frame = pd.DataFrame({"period": np.repeat(labels, 5), "score": [9, 3, 10, 8, 2] * 3, "topics": "speed"})
+    table = trends(frame, "score", "nps", "period")
+    assert list(dict.fromkeys(table["period"]))[-2:] == [prev, last]
+    change = trend_changes(table).iloc[0]
+    assert (change["period_prev"], change["period_last"]) == (prev, last)

@@ -287,3 +287,77 @@ def test_free_text_in_score_and_segment_cells_is_masked_in_the_report(labelled, 
     page = (tmp_path / "d.html").read_text("utf-8")
     assert [c for c in cells if "89161234567" in c or "123-45-67" in c] == [] and "123-45-67" not in page
     assert any("<PHONE>" in c for c in cells)
+
+
+def summary_sheet(path: Path) -> dict:
+    """The «Сводка» sheet as {label: value}."""
+    return dict(r[:2] for r in openpyxl.load_workbook(path)["Сводка"].iter_rows(values_only=True) if r[0])
+
+
+def test_the_headline_of_a_few_answers_has_an_honest_interval_and_says_so(tmp_path):
+    frame = pd.DataFrame({"score": [0, 1, 2, 3, 4], "text": "плохо", "topics": "speed", "is_general": False})
+    summary = make_report(frame, [tmp_path / "f.xlsx", tmp_path / "f.html"], score_col="score", scale="nps")
+    assert summary["low"] == -100 and summary["high"] > -60 and summary["reliability"] == "too_few"
+    assert "очень мало (&lt;30)" in (tmp_path / "f.html").read_text("utf-8")
+    rows = summary_sheet(tmp_path / "f.xlsx")
+    assert rows["Нижняя граница 95%"] == -100 and rows["Верхняя граница 95%"] > -60
+    assert rows["Надёжность итога"] == "очень мало (<30), не выводы"
+
+
+def test_the_headline_of_many_answers_keeps_its_plain_interval(report, labelled):
+    plain = nps(pd.to_numeric(labelled["score"], errors="coerce").where(lambda s: s <= 10))
+    assert (report[0]["low"], report[0]["high"]) == pytest.approx((plain.low, plain.high), abs=0.5)
+    assert report[0]["reliability"] == "ok"
+
+
+def test_a_month_column_in_a_russian_export_form_reports_in_time_order(tmp_path):
+    from cxtext.cli import main
+
+    frame = pd.DataFrame({"month": np.repeat(["11.2023", "12.2023", "01.2024"], 4), "score": [9, 3, 10, 8] * 3,
+                          "text": "ок", "topics": "speed", "is_general": False})
+    frame.to_csv(tmp_path / "l.csv", index=False)
+    assert main(["report", str(tmp_path / "l.csv"), "-o", str(tmp_path / "m.xlsx"), "-o", str(tmp_path / "m.html"),
+                 "--score-col", "score", "--scale", "nps", "--period-col", "month"]) == 0
+    wb = openpyxl.load_workbook(tmp_path / "m.xlsx")
+    periods = [r[0] for r in wb["Динамика"].iter_rows(min_row=2, values_only=True)]
+    assert list(dict.fromkeys(periods)) == ["2023-11", "2023-12", "2024-01"]
+    assert "Что изменилось: 2023-12 → 2024-01" in (tmp_path / "m.html").read_text("utf-8")
+
+
+def test_quarter_labels_give_the_period_range_and_changes_in_time_order(tmp_path):
+    frame = pd.DataFrame({"quarter": np.repeat(["Q3 2023", "Q4 2023", "Q1 2024"], 4), "score": [9, 3, 10, 8] * 3,
+                          "topics": "speed", "is_general": False})
+    make_report(frame, [tmp_path / "q.xlsx", tmp_path / "q.html"], score_col="score", scale="nps",
+                period_col="quarter")
+    page = (tmp_path / "q.html").read_text("utf-8")
+    assert "период 2023Q3 — 2024Q1" in page and "Что изменилось: 2023Q4 → 2024Q1" in page
+    rows = summary_sheet(tmp_path / "q.xlsx")
+    assert rows["Период"] == "2023Q3 — 2024Q1"
+
+
+def test_a_last_period_without_scores_is_not_compared_and_no_dash_gets_a_percent(tmp_path):
+    from cxtext.report.tables import fmt_pct
+
+    frame = pd.DataFrame({"date": ["2024-01-10"] * 4 + ["2024-02-10"] * 4 + ["2024-03-10"] * 2,
+                          "score": [9, 3, 10, 8, 2, 3, 9, 0, "нет", ""], "topics": "speed", "is_general": False})
+    make_report(frame, [tmp_path / "p.html"], score_col="score", scale="nps", period_col="date")
+    page = (tmp_path / "p.html").read_text("utf-8")
+    assert "Что изменилось: 2024-01 → 2024-02" in page and "—%" not in page
+    assert fmt_pct(float("nan")) == "—" and fmt_pct(0.125) == "12,5%"
+
+
+def test_example_scores_read_from_csv_are_numbers_in_excel(tmp_path):
+    from cxtext.cli import main
+
+    frame = pd.DataFrame({"score": [2, 9, 10], "text": ["не дозвониться", "быстро", "спасибо"], "topics": "speed",
+                          "is_general": False, "confidence": [0.9, 0.8, 0.7]})
+    frame.to_csv(tmp_path / "l.csv", index=False)
+    assert main(["report", str(tmp_path / "l.csv"), "-o", str(tmp_path / "e.xlsx"), "--score-col", "score",
+                 "--scale", "nps"]) == 0
+    ws = openpyxl.load_workbook(tmp_path / "e.xlsx")["Примеры"]
+    column = [c.value for c in ws[1]].index("Оценка (NPS)")
+    assert [r[column] for r in ws.iter_rows(min_row=2, values_only=True)] == [2, 9, 10]
+
+
+def test_the_impact_legend_says_which_way_the_score_would_move(report):
+    assert "влияние −5 значит, что NPS был бы на 5 выше" in report[2].read_text("utf-8")

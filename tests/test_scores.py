@@ -165,3 +165,62 @@ def test_the_scale_that_fits_the_answers_is_suggested(values, expected):
     from cxtext.scores import suggest_scale
 
     assert suggest_scale(pd.Series(values)) == expected
+
+
+def test_the_headline_score_of_a_few_answers_keeps_an_honest_interval():
+    three = score(pd.Series([0, 0, 0]), "nps")  # the plain interval reads -100..-100
+    assert three.value == -100 and three.low == -100 and three.high == pytest.approx(23.5, abs=0.1)
+    one = score(pd.Series([5]), "csi")  # the plain interval has none
+    assert one.value == 5 and 1 <= one.low < 5 and one.high == 5
+    twenty = score(pd.Series([5] * 20), "csi")
+    assert twenty.low < 5 and twenty.se > 0 and twenty.reliability == "too_few"
+
+
+def test_the_headline_interval_of_300_answers_is_the_plain_one_within_a_point():
+    big = answers(90, 120, 90)
+    smoothed, plain = score(big, "nps"), nps(big)
+    assert smoothed.value == plain.value and smoothed.n == 300
+    assert (smoothed.low, smoothed.high) == pytest.approx((plain.low, plain.high), abs=1.0)
+
+
+def test_a_weighted_index_stays_on_the_scale_of_its_parts():
+    hall = Estimate(4.9, 0.1, 4.7, 5.0, 40)
+    assert weighted_index({"hall": hall}, {"hall": 1}, scale="csi").high == 5.0
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["11.2023", "12.2023", "01.2024"], ["2023-11", "2023-12", "2024-01"]),  # a Russian export's MM.YYYY
+    (["11/2023", "01/2024"], ["2023-11", "2024-01"]),
+    (["2023-11", "2024-01"], ["2023-11", "2024-01"]),
+    (["Q3 2023", "Q4 2023", "q1-2024"], ["2023Q3", "2023Q4", "2024Q1"]),
+    (["3 кв. 2023", "4 квартал 2023", "1-й квартал 2024 г."], ["2023Q3", "2023Q4", "2024Q1"]),
+    (["2023 Q4", "2024Q1"], ["2023Q4", "2024Q1"]),
+    (["Январь 2024", "ФЕВРАЛЯ 2024", "дек. 2023", "сент 2023", "май 2024"],
+     ["2024-01", "2024-02", "2023-12", "2023-09", "2024-05"]),
+])
+def test_period_labels_of_exports_are_read_as_periods(values, expected):
+    from cxtext.scores import period_of
+
+    assert list(period_of(pd.Series(values))) == expected
+
+
+@pytest.mark.parametrize("labels, expected", [
+    (["Q3 2023", "Q4 2023", "Q1 2024"], ["2023Q3", "2023Q4", "2024Q1"]),
+    (["Январь 2024", "Декабрь 2023", "Март 2024"], ["2023-12", "2024-01", "2024-03"]),
+    (["неделя 10", "неделя 2", "неделя 1", "неделя 2"], ["неделя 1", "неделя 2", "неделя 10"]),  # natural order
+    (["Март", "Январь", "Февраль"], ["Январь", "Февраль", "Март"]),  # a month without a year sorts as its number
+])
+def test_periods_sort_in_time_order_not_as_text(labels, expected):
+    from cxtext.scores import clean_periods, sort_periods
+
+    assert sort_periods(clean_periods(pd.Series(labels))[0]) == expected
+
+
+def test_contacts_without_a_group_are_counted_so_the_totals_add_up():
+    frame = labelled_contacts()
+    frame.loc[[1, 3], "group"] = [np.nan, None]
+    m = contact_metrics(frame)
+    groups = m["groups"].set_index("group_name")
+    assert groups.loc["без группы (текст не обработан)", "contacts"] == 2
+    assert m["groups"]["contacts"].sum() == len(frame)
+    assert m["groups"]["cost"].sum() == pytest.approx(3 * 130 + 2 * 330)

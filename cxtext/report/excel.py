@@ -1,6 +1,7 @@
 """The Excel workbook: Russian headers, number formats, frozen headers, text cells safe from formulas."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +11,14 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .tables import ReportData, contacts_note, fmt, summary
+from .tables import ReportData, contacts_note, fmt, reliability_note, summary
 
 # Text that a spreadsheet would run: "=HYPERLINK(...)", "+7...", "-очереди", "@SUM" (and tab/CR tricks).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
 LOW_FILL = PatternFill("solid", fgColor="FFF4D6")
 GREY_FONT = Font(color="9AA5B1")
+NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 PCT, SCORE, INT, RUB, P = "0.0%", "0.0", "#,##0", '#,##0 "₽"', "0.000"
 
 DRIVER_COLUMNS = {
@@ -53,6 +55,14 @@ def _put(cell, value, number_format: str | None = None) -> None:
         safe_text(cell, str(value))
 
 
+def _number(value):
+    """A score read from CSV as text ("9", "8,5") as the number it is; any other value as it is."""
+    if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+        number = float(value.strip().replace(",", "."))
+        return int(number) if number.is_integer() else number
+    return value
+
+
 def write_table(ws, frame: pd.DataFrame, columns: dict[str, tuple[str, str | None]], *, start_row: int = 1,
                 wrap: tuple[str, ...] = (), flags: bool = False, freeze: bool = True) -> int:
     """Write a table with Russian headers; return the next free row."""
@@ -87,6 +97,7 @@ def _summary_sheet(ws, d: ReportData, paths: list[str] | None = None) -> None:
     rows = [
         (f"{d.metric}, итог", d.overall.value, SCORE), ("Нижняя граница 95%", d.overall.low, SCORE),
         ("Верхняя граница 95%", d.overall.high, SCORE), ("Ответов с оценкой (n)", d.overall.n, INT),
+        ("Надёжность итога", reliability_note(d.overall) or "надёжно (300+ ответов)", None),
         ("Строк в файле", d.rows, INT), ("Исключено (качество данных)", s["excluded"], INT),
         ("Доля слишком общих комментариев", d.general_share, PCT), ("Тем в анализе", s["topics"], INT),
         ("R² модели по темам", d.r2, P),
@@ -165,7 +176,8 @@ def write_excel(d: ReportData, path: str | Path) -> Path:
             start_row=nxt)
     ws = wb.create_sheet("Примеры")
     if d.examples is not None and len(d.examples):
-        write_table(ws, d.examples, {"topic_name": ("Тема", None), "text": ("Комментарий", None),
+        examples = d.examples.assign(score=d.examples["score"].map(_number)) if "score" in d.examples else d.examples
+        write_table(ws, examples, {"topic_name": ("Тема", None), "text": ("Комментарий", None),
                                      "score": (f"Оценка ({d.metric})", None), "confidence": ("Уверенность", "0.00")},
                     wrap=("text",))
     else:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import charts
 from ..drivers import ALL
-from .tables import ReportData, contacts_note, fmt, overall_trend
+from .tables import ReportData, contacts_note, fmt, fmt_pct, overall_trend, reliability_note
 
 CSS = """
 body{font-family:"Segoe UI","DejaVu Sans",Arial,sans-serif;color:#1f2933;background:#f5f6f8;margin:0}
@@ -42,7 +42,7 @@ def _cell(v, digits: int = 1, pct: bool = False, p_value: bool = False) -> str:
     if isinstance(v, (float, np.floating)) and p_value and np.isfinite(v) and v < 0.001:
         return '<td class="n">&lt;0,001</td>'
     if isinstance(v, (float, np.floating)):
-        return f'<td class="n">{fmt(100 * float(v), 1) + "%" if pct else fmt(float(v), digits)}</td>'
+        return f'<td class="n">{fmt_pct(float(v)) if pct else fmt(float(v), digits)}</td>'
     return f"<td>{escape(str(v))}</td>"
 
 
@@ -63,20 +63,22 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], pct: tuple[str, ...] = 
 
 def _cards(d: ReportData) -> str:
     o = d.overall
+    warn = reliability_note(o)
+    badge = f' <span class="badge{" g" if o.reliability == "too_few" else ""}">{escape(warn)}</span>' if warn else ""
     main = (f'<div class="card"><div class="l">{escape(d.metric)} (итог)</div><div class="v headline">'
             f'{fmt(o.value)}</div><div class="s">95% интервал: {fmt(o.low)} … {fmt(o.high)}<br>'
-            f'n = {fmt(o.n, 0)} ответов</div></div>')
+            f'n = {fmt(o.n, 0)} ответов{badge}</div></div>')
     cards = [main]
     if d.negative is None:
         cards.append(f'<div class="card"><div class="l">Промоутеры / критики</div><div class="v">'
-                     f'<span class="pos">{fmt(100 * d.promoters, 0)}%</span> / <span class="neg">'
-                     f'{fmt(100 * d.detractors, 0)}%</span></div><div class="s">9–10 баллов / 0–6 баллов</div></div>')
+                     f'<span class="pos">{fmt_pct(d.promoters, 0)}</span> / <span class="neg">'
+                     f'{fmt_pct(d.detractors, 0)}</span></div><div class="s">9–10 баллов / 0–6 баллов</div></div>')
     else:
         cards.append(f'<div class="card"><div class="l">Доля негативных оценок</div><div class="v neg">'
-                     f'{fmt(d.negative.value)}%</div><div class="s">95% интервал: {fmt(d.negative.low)} … '
+                     f'{fmt_pct(d.negative.value / 100)}</div><div class="s">95% интервал: {fmt(d.negative.low)} … '
                      f'{fmt(d.negative.high)}%</div></div>')
     cards.append(f'<div class="card general"><div class="l">Слишком общие комментарии</div><div class="v">'
-                 f'{fmt(100 * d.general_share, 0)}%</div><div class="s">{fmt(d.general_n, 0)} ответов без темы '
+                 f'{fmt_pct(d.general_share, 0)}</div><div class="s">{fmt(d.general_n, 0)} ответов без темы '
                  '(«всё хорошо», «ужас»): входят в итог, но не в драйверы</div></div>')
     excluded = d.rows - o.n
     cards.append(f'<div class="card"><div class="l">Исключено из расчёта</div><div class="v">{fmt(excluded, 0)}'
@@ -91,10 +93,12 @@ def _drivers(d: ReportData) -> str:
     cols = {"topic_name": "Тема", "n": "n", "share": "Доля", "score": f"{d.metric} темы",
             "score_without": "Без темы", "impact": "Влияние", "impact_low": "Мин. 95%", "impact_high": "Макс. 95%",
             "impact_adjusted": "С учётом пересечений", "shapley_r2": "Шепли, R²", "p_adjusted": "p (BH)"}
-    legend = ('<p class="hint">Влияние = итог минус итог без ответов с темой: на сколько пунктов вырастет '
-              f'{escape(d.metric)}, если эти ответы станут как остальные (отрицательное — тема тянет вниз). '
-              '«С учётом пересечений» — то же по регрессии на все темы сразу, чтобы две темы из одного отзыва не '
-              f'винились дважды; вклад Шепли делит R² = {fmt(d.r2, 3)} между темами. Жёлтая метка — меньше 300 '
+    step = "5" if d.negative is None else "0,1"  # a plausible impact on NPS, on a 1-5 mean
+    legend = ('<p class="hint">Влияние = итог минус итог без ответов с темой. Отрицательное — тема тянет оценку '
+              f'вниз: влияние −{step} значит, что {escape(d.metric)} был бы на {step} выше, если бы эти ответы стали '
+              'как остальные; положительное — тема поднимает оценку. «С учётом пересечений» — то же по регрессии '
+              'на все темы сразу, чтобы две темы из одного отзыва не винились дважды; '
+              f'вклад Шепли делит R² = {fmt(d.r2, 3)} между темами. Жёлтая метка — меньше 300 '
               'ответов (оценка ещё не надёжна), серые строки — меньше 30 (не для выводов).</p>')
     return (legend + '<div class="panel">' + charts.priority_matrix(t) + "</div>"
             + '<h2>Влияние тем с 95% интервалами</h2><div class="panel">' + charts.impact_bars(t) + "</div>"
@@ -147,7 +151,7 @@ def _examples(d: ReportData) -> str:
             continue
         parts.append(f"<h3>{escape(str(sub['topic_name'].iloc[0]))}</h3>")
         for _, r in sub.iterrows():
-            sc = f'<span class="sc">оценка {escape(str(r["score"]))}</span>' if "score" in r else ""
+            sc = f'<span class="sc">оценка {escape(str(r["score"]))}</span>' if not pd.isna(r.get("score")) else ""
             parts.append(f"<blockquote>{escape(str(r['text']))}{sc}</blockquote>")
     return "".join(parts) + "</div>"
 

@@ -9,8 +9,9 @@ import pandas as pd
 
 from ..drivers import ALL, drivers, examples, trend_changes, trends  # noqa: F401 (ALL)
 from ..errors import InputError
-from ..scores import (BACK_OFFICE_PRICE, BAD_DATE, NOT_NUMBER, OFF_SCALE, PRICE, Estimate, clean_periods, clean_scores,
-                      contact_metrics, get_scale, negative_share, score, segment_labels, smoothed_score, suggest_scale)
+from ..scores import (BACK_OFFICE_PRICE, BAD_DATE, NOT_NUMBER, OFF_SCALE, PRICE, RELIABILITY_RU, Estimate,
+                      clean_periods, clean_scores, contact_metrics, get_scale, negative_share, score, segment_labels,
+                      smoothed_score, sort_periods, suggest_scale)
 from ..taxonomy import load_taxonomy
 
 METRIC_NAMES = {"nps": "NPS", "csi": "CSI", "csat": "CSAT", "ces": "CES", "ces7": "CES"}
@@ -88,7 +89,7 @@ def build(labelled: pd.DataFrame, *, score_col: str, scale: str, text_col: str |
         data.trends = trends(labelled, score_col, sc, period_col, taxonomy=taxonomy)
         _check_dates(data, labelled[period_col], period_col)
         data.changes = trend_changes(data.trends)
-        periods = sorted(data.trends["period"].dropna().unique())
+        periods = sort_periods(data.trends["period"])
         if periods:
             data.period_range = (str(periods[0]), str(periods[-1]))
     if "group" in labelled.columns:
@@ -180,7 +181,7 @@ def _segment_scores(frame: pd.DataFrame, clean: pd.Series, segment_col: str, sc)
 
 def summary(data: ReportData) -> dict:
     """The headline figures make_report returns (and the summary sheet shows)."""
-    # only topics whose interval leaves out 0: a headline must not name a topic the answers cannot tell from none
+    # only significant topics (BH-adjusted): a headline must not name a topic the answers cannot tell from none
     named = data.drivers[data.drivers["significant"]].iloc[:0 if data.wrong_scale else None]
     worst = named[named["impact"] < 0].head(3)
     best = named[named["impact"] > 0].sort_values("impact", ascending=False).head(3)
@@ -189,8 +190,13 @@ def summary(data: ReportData) -> dict:
         "high": data.overall.high, "n": data.overall.n, "rows": data.rows,
         "general_share": data.general_share, "topics": int(len(data.drivers)),
         "pulls_down": list(worst["topic_name"]), "lifts": list(best["topic_name"]),
-        "excluded": data.rows - data.overall.n, "warnings": data.warnings,
+        "reliability": data.overall.reliability, "excluded": data.rows - data.overall.n, "warnings": data.warnings,
     }
+
+
+def reliability_note(est: Estimate) -> str:
+    """The small-sample warning on a figure ('мало ответов (<300)'), '' when there are enough answers."""
+    return "" if est.reliability == "ok" else RELIABILITY_RU[est.reliability]
 
 
 def overall_trend(data: ReportData) -> pd.DataFrame:
@@ -206,3 +212,9 @@ def fmt(value: float, digits: int = 1) -> str:
         return "—"
     text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
     return text.replace("-", "−")
+
+
+def fmt_pct(share: float, digits: int = 1) -> str:
+    """A share as a Russian percentage ('12,5%'), '—' (not '—%') for NaN."""
+    text = fmt(None if share is None else 100 * share, digits)
+    return text if text == "—" else text + "%"
