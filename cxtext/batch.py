@@ -237,8 +237,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     _check_options(src, dst, input_encoding, input_sep, sheet, encoding, sep, bom)
     started = time.perf_counter()
     options = _output_options(src, dst, encoding, bom, sep, input_encoding, input_sep)
-    chunks = _checked(io.iter_table(src, chunk_size, encoding=input_encoding, sep=input_sep, sheet=sheet), src,
-                      sheet, text_col, id_col, customer_col, time_col)
+    chunks, (text_col, id_col, customer_col, time_col) = _checked(
+        io.iter_table(src, chunk_size, encoding=input_encoding, sep=input_sep, sheet=sheet, text_col=text_col), src,
+        sheet, text_col, id_col, customer_col, time_col)
     loaded = _load(model)
     # workers load a model directory themselves; a model object is pickled once per worker
     model_ref = model if model is None or isinstance(model, (str, os.PathLike)) else loaded
@@ -300,20 +301,21 @@ def apply_history(labels: pd.DataFrame, history, customer_ids: list, times: list
 
 
 def _checked(chunks: Iterator[pd.DataFrame], src: Path, sheet: str | None, text_col, id_col, customer_col,
-             time_col) -> Iterator[pd.DataFrame]:
-    """Chunks, with the asked-for columns checked now, on the first one (before any model is loaded)."""
+             time_col) -> tuple[Iterator[pd.DataFrame], tuple]:
+    """Chunks, with the asked-for columns checked now, on the first one (before any model is loaded), and the
+    columns found for them (" Text " for "text": see io.match_columns)."""
     first = next(chunks, None)
     if first is None:
         raise InputError(f"input file {src} has no header or rows; export the data again")
-    io.check_columns(first.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
-                                     "time-col": time_col}, src, sheet)
+    names = io.match_columns(first.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
+                                             "time-col": time_col})
+    io.check_columns(first.columns, names, src, sheet)
     repeated = first.attrs.get("repeated_columns", {})
-    for option, name in (("text-col", text_col), ("id-col", id_col), ("customer-col", customer_col),
-                         ("time-col", time_col)):
+    for option, name in names.items():
         if name is not None and name in repeated.values():
             raise InputError(f"input file {src} has more than one column named '{name}', so --{option} {name} "
                              "could mean either; rename one of them in the file and pass the one you mean")
-    return itertools.chain([first], chunks)
+    return itertools.chain([first], chunks), tuple(names.values())
 
 
 def _check_options(src: Path, dst: Path, input_encoding, input_sep, sheet, encoding, sep, bom) -> None:

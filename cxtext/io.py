@@ -1,17 +1,20 @@
 """Read and write tables (CSV, Excel, Parquet) the way CX exports arrive, and write output safely.
 
-CSV comes as UTF-8 (with or without BOM) or cp1251, with `,` `;` or tab: both are detected. Every
-column is read as text, so an id "00123" stays "00123". Output goes to a temporary file in the same
-folder and is renamed at the end: an interrupted run leaves no half-written file posing as complete.
+CSV comes as UTF-8 (with or without BOM), cp1251, KOI8-R or UTF-16 with a BOM, with `,` `;` or tab: both
+are detected. Every column is read as text, so an id "00123" stays "00123". Output goes to a temporary file
+in the same folder and is renamed at the end: an interrupted run leaves no half-written file posing as
+complete. A CSV cell Excel would run as a formula is written with a quote in front, and read back without.
 """
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import itertools
 import os
 import re
+import shlex
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ import pandas as pd
 from .errors import InputError
 
 __all__ = [
-    "CsvFormat", "TableWriter", "check_columns", "count_rows", "iter_table", "open_writer",
+    "CsvFormat", "TableWriter", "check_columns", "count_rows", "iter_table", "match_columns", "open_writer",
     "read_table", "sniff_csv", "write_table",
 ]
 
@@ -35,12 +38,24 @@ DELIMITERS = (",", ";", "\t")
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CHARS = 32_767
 _SNIFF_BYTES = 1 << 20
+_BOMS_UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # Excel's "Unicode text" (tab-separated) starts so
 # First bytes of files that are often renamed to .csv by mistake.
 _MAGIC = {b"PK\x03\x04": "an Excel/zip file (save it as .xlsx)", b"PAR1": "a Parquet file (name it .parquet)",
           b"%PDF": "a PDF document", b"\xd0\xcf\x11\xe0": "an old Excel .xls file (save it as .xlsx or CSV)"}
 
 
 _RUSSIAN = re.compile("[а-яА-ЯёЁ]")
+# The ten commonest Russian letters make up about two thirds of Russian text (at least 0.54 of every comment
+# of 20 letters or more in the dev set); KOI8-R read as cp1251 has a third of them (0.37), cp866 0.42.
+_COMMON_LETTERS = frozenset("оеаинтсрвл")
+# UTF-8 read as cp1251: each Russian letter turns into «Р» or «С» and one of cp1251's 0x80-0xBF characters
+# ("нормально" -> «РЅРѕСЂРјР°Р»СЊРЅРѕ»)
+_UTF8_PAIR = re.compile("[РС][" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1251", errors="replace")) + "]")
+# KOI8-R read as cp1251 swaps the case of every letter: "Пришли" -> «пТЙЫМЙ», lower case before upper
+_ODD_CASE = re.compile(r"\b[а-яё]+[А-ЯЁ]")
+_CAPITALISED = re.compile(r"\b[А-ЯЁ][а-яё]")
+# What a cp1251 line of Russian text holds besides ASCII (a line with «Ђ» or «Ѕ» is junk or UTF-8)
+_CP1251_TEXT = re.compile("[а-яА-ЯёЁ«»—–№…“”„‘’\u00a0]*")
 
 
 @dataclass(frozen=True)
@@ -103,47 +118,62 @@ def _looks_like_text(text: str) -> bool:
     return good / len(text) > 0.9
 
 
+def _reads_as_russian(text: str) -> bool:
+    """Whether Cyrillic text reads as Russian, not as UTF-8 or KOI8-R bytes decoded with a one-byte encoding:
+    no run of «Р»/«С» pairs, no more words cased «пТЙЫМЙ» than «Пришли», and (given 20 letters to count)
+    the common letters at their usual share."""
+    letters = _RUSSIAN.findall(text)
+    if len(_UTF8_PAIR.findall(text)) > max(2, len(letters) / 5):
+        return False
+    if len(_ODD_CASE.findall(text)) > max(1, len(_CAPITALISED.findall(text))):
+        return False
+    common = sum(ch.lower() in _COMMON_LETTERS for ch in letters)
+    return len(letters) < 20 or common >= 0.45 * len(letters)
+
+
+def _reads_as(sample: bytes, encoding: str) -> bool:
+    """Whether a one-byte Cyrillic encoding turns `sample` into Russian text."""
+    text = sample.decode(encoding, errors="replace")
+    return _looks_like_text(text) and _reads_as_russian(text)
+
+
+def _mixed_lines(sample: bytes) -> tuple[int, int] | None:
+    """(a UTF-8 line, a cp1251 line) when the sample has Russian in both (two exports pasted together),
+    else None. A line of broken bytes is not cp1251 unless it reads as Russian: it is a damaged row."""
+    lines = sample.split(b"\n")
+    if len(sample) >= _SNIFF_BYTES:
+        lines = lines[:-1]  # may end in the middle of a letter
+    found: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if line.isascii():
+            continue
+        try:
+            if _RUSSIAN.search(line.decode("utf-8")):
+                found.setdefault("utf-8", number)
+        except UnicodeDecodeError:
+            text = line.decode("cp1251", errors="replace")
+            if _RUSSIAN.search(text) and _reads_as_russian(text) \
+                    and all(_CP1251_TEXT.fullmatch(ch) for ch in text if not ch.isascii()):
+                found.setdefault("cp1251", number)
+        if len(found) == 2:
+            return found["utf-8"], found["cp1251"]
+    return None
+
+
 def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | None = None) -> CsvFormat:
-    """Detect the encoding (utf-8, utf-8 with BOM, cp1251) and delimiter (, ; tab) of a CSV file, unless given."""
+    """Detect the encoding (utf-8 with or without BOM, cp1251, KOI8-R, UTF-16 with BOM) and delimiter
+    (, ; tab) of a CSV file, unless given."""
     path = _existing(path)
     encoding, sep = checked_encoding(encoding), checked_sep(sep)
     with open(path, "rb") as f:
         sample = f.read(_SNIFF_BYTES)
-    for magic, what in _MAGIC.items():
-        if sample.startswith(magic):
-            raise InputError(f"input file {path} is not a CSV: it looks like {what}")
-    if _utf16_or_binary(sample):
-        raise InputError(
-            f"input file {path} is UTF-16 or binary (NUL bytes throughout), not UTF-8 or cp1251 text: "
-            "save it from Excel as 'CSV UTF-8' or pass an .xlsx file"
-        )
+    _check_text(path, sample, encoding)
     errors = "strict"
-    if encoding is not None and not codecs.lookup(encoding).name.startswith("utf") and _decodes(sample, "utf-8") \
-            and _RUSSIAN.search(sample.decode("utf-8", errors="replace")):
-        raise InputError(f"input file {path} is UTF-8 text with Russian letters; read as {encoding} it would be "
-                         "gibberish: leave the encoding to detection (drop --input-encoding / encoding=)")
     given = frozenset(k for k, v in (("encoding", encoding), ("sep", sep)) if v is not None)
-    if encoding is not None and not (_decodes(sample, encoding) and (codecs.lookup(encoding).name.startswith("utf")
-                                                                      or _looks_like_text(sample.decode(encoding)))):
-        found = _detected_encoding(sample)
-        raise InputError(f"input file {path} does not read as {encoding} text, the encoding you gave"
-                         + (f"; it reads as {found}: drop --input-encoding (encoding=) and it is detected"
-                            if found else "; nor as UTF-8 or cp1251: check that it is the CSV export you meant"))
     if encoding is None:
-        if sample.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
-        elif _decodes(sample, "utf-8"):
-            encoding = "utf-8"
-        elif _mostly_utf8(sample):
-            encoding, errors = "utf-8", "replace"
-        elif _looks_like_text(sample.decode("cp1251", errors="replace")):
-            encoding = "cp1251"
-        else:
-            raise InputError(
-                f"input file {path} reads neither as UTF-8 nor as cp1251 text: check that it is the CSV export "
-                "you meant; if it is text in another encoding, save it as 'CSV UTF-8' or give that encoding "
-                "(encoding=...; on the command line --input-encoding ...)"
-            )
+        encoding, errors = _detected(path, sample)
+    else:
+        _check_given(path, sample, encoding)
     text = sample.decode(encoding, errors="replace")
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
@@ -151,27 +181,82 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
     return CsvFormat(encoding=encoding, sep=sep, errors=errors, given=given, title_rows=_csv_title_rows(text, sep))
 
 
+def _check_text(path: Path, sample: bytes, encoding: str | None) -> None:
+    """Refuse a file that is not text, or is text of two encodings at once."""
+    for magic, what in _MAGIC.items():
+        if sample.startswith(magic):
+            raise InputError(f"input file {path} is not a CSV: it looks like {what}")
+    wide = sample.startswith(_BOMS_UTF16) or (
+        encoding is not None and codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")))
+    if not wide and _utf16_or_binary(sample):
+        raise InputError(
+            f"input file {path} is UTF-16 without a byte-order mark, or binary (NUL bytes throughout), not "
+            "UTF-8 or cp1251 text: save it from Excel as 'CSV UTF-8' or pass an .xlsx file"
+        )
+    mixed = None if wide or _decodes(sample, "utf-8") else _mixed_lines(sample)
+    if mixed:
+        raise InputError(
+            f"input file {path} has UTF-8 text (line {mixed[0]}) and cp1251 text (line {mixed[1]}): the file "
+            "mixes encodings, and either one makes the other's rows gibberish: re-save it in one encoding "
+            "(Excel: 'CSV UTF-8')"
+        )
+
+
+def _detected(path: Path, sample: bytes) -> tuple[str, str]:
+    """(encoding, decoding errors) of a sample, or InputError when no encoding reads it as text."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "strict"
+    if sample.startswith(_BOMS_UTF16):
+        return "utf-16", "strict"  # Excel's "Unicode text"; the BOM says which byte order
+    if _decodes(sample, "utf-8"):
+        return "utf-8", "strict"
+    if _mostly_utf8(sample):
+        return "utf-8", "replace"
+    for encoding in ("cp1251", "koi8-r"):
+        if _reads_as(sample, encoding):
+            return encoding, "strict"
+    raise InputError(
+        f"input file {path} reads neither as UTF-8 nor as cp1251 text (nor as KOI8-R): check that it is the "
+        "CSV export you meant; if it is text in another encoding, save it as 'CSV UTF-8' or give that "
+        "encoding (encoding=...; on the command line --input-encoding, e.g. --input-encoding cp866)"
+    )
+
+
+def _check_given(path: Path, sample: bytes, encoding: str) -> None:
+    """Refuse an encoding the caller gave that would turn the file into gibberish."""
+    utf = codecs.lookup(encoding).name.startswith("utf")
+    if not utf and _decodes(sample, "utf-8") and _RUSSIAN.search(sample.decode("utf-8", errors="replace")):
+        raise InputError(f"input file {path} is UTF-8 text with Russian letters; read as {encoding} it would be "
+                         "gibberish: leave the encoding to detection (drop --input-encoding / encoding=)")
+    if not (_decodes(sample, encoding) and (utf or _looks_like_text(sample.decode(encoding)))):
+        found = _detected_encoding(sample)
+        raise InputError(f"input file {path} does not read as {encoding} text, the encoding you gave"
+                         + (f"; it reads as {found}: drop --input-encoding (encoding=) and it is detected"
+                            if found else "; nor as UTF-8 or cp1251: check that it is the CSV export you meant"))
+
+
 def _detected_encoding(sample: bytes) -> str | None:
-    """What detection would read `sample` as: "UTF-8", "cp1251" or None."""
+    """What detection would read `sample` as: "UTF-8", "cp1251", "koi8-r" or None."""
     if _decodes(sample, "utf-8"):
         return "UTF-8"
-    return "cp1251" if _looks_like_text(sample.decode("cp1251", errors="replace")) else None
+    return next((encoding for encoding in ("cp1251", "koi8-r") if _reads_as(sample, encoding)), None)
 
 
 def checked_encoding(encoding: str | None, *, output: bool = False) -> str | None:
     """A text encoding Python knows; for output, one byte-based encoding that holds Russian letters (the
-    labels' names are Russian), so not latin-1, ascii or UTF-16, whose BOM would repeat in every chunk."""
+    labels' names are Russian), so not latin-1, ascii or UTF-16, whose BOM would repeat in every chunk
+    (utf-8-sig is written as utf-8 with one BOM)."""
     if encoding is None:
         return None
     try:
         name = codecs.lookup(encoding).name
-        b"a".decode(encoding)  # "rot13", "base64": codecs, but not text encodings
+        "a".encode(encoding).decode(encoding)  # "rot13", "base64": codecs, but not text encodings
     except (LookupError, UnicodeError):
         raise InputError(f"encoding '{encoding}' is unknown or not a text encoding; use utf-8 or cp1251") from None
     if output:
-        if name.startswith(("utf-16", "utf-32")) or name == "utf-8-sig":
-            raise InputError(f"output encoding '{encoding}' is not supported: use utf-8 (add a BOM for Excel "
-                             "with bom=True) or cp1251")
+        if name.startswith(("utf-16", "utf-32")):
+            raise InputError(f"output encoding '{encoding}' is not supported: use utf-8, utf-8-sig (UTF-8 with the "
+                             "BOM Excel needs to show Russian letters) or cp1251")
         try:
             "Ёё".encode(encoding)
         except UnicodeEncodeError:
@@ -192,12 +277,10 @@ def checked_sep(sep: str | None) -> str | None:
 
 
 def _utf16_or_binary(sample: bytes) -> bool:
-    """UTF-16 puts a NUL beside every Latin letter, digit, comma and line end (and 0x04 beside every Russian
-    letter), binary files NULs anywhere; a few stray NULs in cells of a text file are read, and
-    preprocessing marks those rows "not text"."""
+    """UTF-16 without a BOM (with one, it is read) puts a NUL beside every Latin letter, digit, comma and line
+    end (and 0x04 beside every Russian letter), binary files NULs anywhere; a few stray NULs in cells of a
+    text file are read, and preprocessing marks those rows "not text"."""
     head = sample[:4096]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return True
     # a NUL in one byte in ten of one parity, and far fewer in the other: a run of NULs fills both alike;
     # Cyrillic UTF-16 has byte 0x04 (U+04xx) beside each letter, a byte text files never hold
     for byte, share in ((0, 20), (4, 8)):
@@ -279,16 +362,19 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
 
 
 def read_table(path: str | os.PathLike, *, encoding: str | None = None, sep: str | None = None,
-               sheet: str | None = None) -> pd.DataFrame:
+               sheet: str | None = None, text_col: str | None = None) -> pd.DataFrame:
     """The whole table: CSV as text columns, .xlsx cells as Excel typed them, Parquet with its own types."""
-    frames = list(iter_table(path, chunksize=None, encoding=encoding, sep=sep, sheet=sheet))
+    frames = list(iter_table(path, chunksize=None, encoding=encoding, sep=sep, sheet=sheet, text_col=text_col))
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encoding: str | None = None,
-               sep: str | None = None, sheet: str | None = None) -> Iterator[pd.DataFrame]:
+               sep: str | None = None, sheet: str | None = None, text_col: str | None = None
+               ) -> Iterator[pd.DataFrame]:
     """Chunks of at most `chunksize` rows (CSV and Parquet stream; .xlsx is read whole, then cut).
-    `encoding` and `sep` apply to CSV (detected when None), `sheet` to .xlsx (the first when None)."""
+    `encoding` and `sep` apply to CSV (detected when None), `sheet` and `text_col` to .xlsx (the first sheet
+    when None; a yes/no or date cell among the texts of `text_col` stays a value, so it is not labelled as
+    the text "True")."""
     path = _existing(path)
     kind = _kind(path, "input")
     if kind == "csv":
@@ -296,7 +382,7 @@ def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encod
     elif kind == "parquet":
         yield from _iter_parquet(path, chunksize)
     else:
-        frame = _read_xlsx(path, sheet)
+        frame = _read_xlsx(path, sheet, text_col)
         step = chunksize or max(len(frame), 1)
         for start in range(0, max(len(frame), 1), step):
             chunk = frame.iloc[start:start + step].reset_index(drop=True)
@@ -309,11 +395,11 @@ def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str 
     try:
         *titles, header = _csv_header(path, fmt)
         if chunksize is None:
-            yield _clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))), header, titles)
+            yield _restored(_clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))), header, titles))
             return
         with pd.read_csv(path, chunksize=chunksize, **_csv_kwargs(fmt)) as reader:
             while (chunk := _strict(lambda: next(reader, None))) is not None:
-                yield _clean_header(chunk, header, titles)
+                yield _restored(_clean_header(chunk, header, titles))
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
             csv.Error) as exc:
         raise _csv_error(path, fmt, exc) from exc
@@ -383,7 +469,7 @@ def _nullable_ints(arrow_type):
     return pd.api.types.pandas_dtype(f"{sign}Int{arrow_type.bit_width}")  # Int64, UInt8...
 
 
-def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
+def _read_xlsx(path: Path, sheet: str | None = None, text_col: str | None = None) -> pd.DataFrame:
     """A sheet (the first unless named), each cell as Excel typed it: numbers stay numbers (an NPS column can
     still be averaged in the output), text stays text ("00123" keeps its zeros), an empty cell is "".
     A title above the header ("Выгрузка опроса за июнь" alone on row 1) is skipped and kept in
@@ -407,10 +493,13 @@ def _read_xlsx(path: Path, sheet: str | None = None) -> pd.DataFrame:
     if sheet is not None and sheet not in names:
         raise InputError(f"input file {path} has no sheet '{sheet}'; its sheets are: {', '.join(names)}")
     frame.columns = [str(c) for c in frame.columns]
+    text_col = match_columns(frame.columns, {"text": text_col})["text"]
     for col in frame.columns:
-        frame[col] = _typed_or_text(frame[col])
+        frame[col] = _typed_or_text(frame[col], text=col == text_col)
     rows = top.values.tolist()
-    return _clean_header(frame, rows[skip] if len(frame.columns) else [], rows[:skip])
+    # a column filled only below the first rows read is missing from `top`: its header cell is blank
+    header = (rows[skip] + [None] * len(frame.columns))[:len(frame.columns)] if rows else []
+    return _clean_header(frame, header, rows[:skip])
 
 
 _TITLE_ROWS = 10  # rows above the header that may hold a report title, a date, a blank line
@@ -422,14 +511,14 @@ def _filled(row: Sequence[object]) -> list[object]:
 
 
 def _title_rows(rows: Sequence[Sequence[object]]) -> int:
-    """How many rows above the header hold a title: 0 unless the first row is one cell of several words in
-    the first column ("Выгрузка опроса за июнь"), then only blank rows, then a row of three or more distinct
-    column names at least as wide as the rows under it. Anything less is left for the reader to see."""
+    """How many rows above the header hold a title or column groups: 0 unless the rows above a row of three or
+    more distinct column names (at least as wide as the rows under it) are blank, titles (one cell of several
+    words in the first column: "Выгрузка опроса за июнь") or group rows ("Клиент", "", "Опрос", "" over
+    merged cells). Anything less is left for the reader to see."""
     cells = [_filled(row) for row in rows]
-    first = rows[0] if rows else []
-    if not cells or len(cells[0]) != 1 or not _filled(first[:1]) or " " not in str(cells[0][0]).strip():
+    if not cells or not cells[0]:
         return 0  # the first row is the header (or the file is not a table with a title)
-    header = next((i for i, row in enumerate(cells[1:], 1) if row), 0)
+    header = next((i for i, row in enumerate(rows) if cells[i] and not _above_header(row, rows[i + 1:])), 0)
     names = cells[header] if header else []
     if len(names) < 3 or len(set(map(str, names))) < len(names):
         return 0
@@ -438,9 +527,21 @@ def _title_rows(rows: Sequence[Sequence[object]]) -> int:
     return header if len(names) >= max(map(len, cells[header:])) else 0  # not a comment split at its commas
 
 
-def _typed_or_text(cells: pd.Series) -> pd.Series:
+def _above_header(row: Sequence[object], below: Sequence[Sequence[object]]) -> bool:
+    """Whether a row reads as a title or as groups of the columns below it, not as the header."""
+    filled = [k for k, v in enumerate(row) if _filled([v])]
+    if len(filled) == 1 and filled[0] == 0 and " " in str(row[0]).strip():
+        return True  # a title: "Выгрузка опроса NPS за июнь"
+    width = next((len(_filled(r)) for r in below if _filled(r)), 0)
+    # a group over merged cells: Excel keeps the name in the first cell and leaves the others empty
+    return 1 < width and len(filled) < width and all(k + 1 < len(row) and not _filled([row[k + 1]]) for k in filled)
+
+
+def _typed_or_text(cells: pd.Series, text: bool = False) -> pd.Series:
     """A column of Excel cells: numbers (or dates, or yes/no) with blanks as missing when every filled cell
-    is of that one kind; otherwise text, as a CSV gives it ("5", "", "n/a"), so Parquet can store it."""
+    is of that one kind; otherwise text, as a CSV gives it ("5", "", "n/a"), so Parquet can store it. In
+    the `text` column a yes/no or date stays a value: preprocessing marks it "not text" (as "True" it
+    would be labelled)."""
     filled = cells[cells != ""]
     kinds = {"text" if isinstance(v, str) else "bool" if isinstance(v, bool) else
              "number" if isinstance(v, (int, float)) else "time" for v in filled}
@@ -448,7 +549,11 @@ def _typed_or_text(cells: pd.Series) -> pd.Series:
         return cells.where(cells != "", None)
     if kinds <= {"text"}:
         return cells
-    return cells.map(_as_cell_text)
+    return cells.map(_number_as_text if text else _as_cell_text)
+
+
+def _number_as_text(value: object) -> object:
+    return _as_cell_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 def _as_cell_text(value) -> str:
@@ -496,14 +601,40 @@ def check_columns(columns: Sequence[str], wanted: dict[str, str | None], path: s
                 "file with one delimiter"
             )
         hint = _likely_column(columns, name, option)
+        spaces = " (its name has spaces around it: keep the quotes)" if hint != hint.strip() else ""
         if sheet is not None:
             read = f" (sheet '{sheet}')"
         elif str(path).lower().endswith(".xlsx"):
             read = " (of an .xlsx, the first sheet is read unless you name one: --sheet NAME)"
         else:
             read = ""
-        found = f"columns are: {', '.join(columns)}" if columns else "there are no columns (no header row)"
-        raise InputError(f"column '{name}' not found{where}{read}; {found}; pass --{option} {hint}")
+        found = f"columns are: {', '.join(map(_shown, columns))}" if columns else "there are no columns (no header row)"
+        raise InputError(f"column '{name}' not found{where}{read}; {found}; pass --{option} {_quoted(hint)}{spaces}")
+
+
+def match_columns(columns: Sequence[str], wanted: dict[str, str | None]) -> dict[str, str | None]:
+    """`wanted` (option -> column name) with a name that is no column but differs from exactly one column only
+    by case or surrounding spaces replaced by that column: --text-col text finds the header " Text "."""
+    columns = [str(c) for c in columns]
+    matched = {}
+    for option, name in wanted.items():
+        fits = [] if name is None or name in columns else [c for c in columns if _loose(c) == _loose(name)]
+        matched[option] = fits[0] if len(fits) == 1 else name
+    return matched
+
+
+def _loose(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _quoted(name: str) -> str:
+    """A column name as it is typed on a command line: quoted when it holds spaces or shell characters."""
+    return name if re.fullmatch(r"[\w.\-]+", name) else shlex.quote(name)
+
+
+def _shown(name: str) -> str:
+    """A column name in a list: quoted when spaces around it would be invisible."""
+    return f"'{name}'" if name != name.strip() else name
 
 
 # Column names that usually hold what an option asks for, as exported by survey tools and CRMs.
@@ -517,15 +648,32 @@ _USUAL_NAMES = {
 
 
 def _likely_column(columns: list[str], name: str, option: str) -> str:
-    """The column to suggest: same name in another case, else one whose name says what it holds."""
+    """The column to suggest: same name in another case or with spaces around it, else one whose name says
+    what it holds."""
     for column in columns:
-        if column.strip().lower() == name.strip().lower():
+        if _loose(column) == _loose(name):
             return column
     for usual in _USUAL_NAMES.get(option, ()):
         for column in columns:
             if usual in column.strip().lower():
                 return column
     return "NAME"
+
+
+def _text_if_mixed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns holding text among yes/no, number or date cells, all as text: Parquet stores one type per
+    column. Lists and missing cells stay as they are."""
+    out = frame.copy()
+    for k, (_, series) in enumerate(frame.items()):
+        if series.dtype == object and any(isinstance(v, str) for v in series):
+            out.isetitem(k, series.map(_value_as_text))
+    return out
+
+
+def _value_as_text(value: object) -> object:
+    if isinstance(value, (bool, int, float, datetime.date, datetime.time)) and value == value:  # NaN != NaN
+        return _as_cell_text(value)
+    return value
 
 
 def _umask() -> int:
@@ -555,6 +703,58 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if out is None else out
 
 
+# A CSV cell Excel would run as a formula: "=HYPERLINK(...)", "@SUM(1+1)", "+cmd|' /C calc'!A0", a leading tab
+# or CR. A sign is harmless before a number or phone ("-5", "+7 (912) 123-45-67"; not "-2+3+cmd|...") and
+# as a list dash before words ("- долго ждал", "+ удобно"): a formula needs "(" (a function), "|" or "!" (DDE).
+_FORMULA_START = r"(?:[=@\t\r]|[+-](?![\d\s().,-]*\Z)(?!\s[^(|!]*\Z))"
+# Written with one more quote in front; quotes already there count, so reading drops exactly the one added
+_FORMULA = re.compile("'*" + _FORMULA_START)
+_NEUTRALISED = re.compile("'+" + _FORMULA_START)
+
+
+def _neutralised(frame: pd.DataFrame, header: bool) -> tuple[pd.DataFrame, int]:
+    """The frame with text cells (and, with `header`, column names) that Excel would run as a formula prefixed
+    with a quote (OWASP's fix for CSV injection: Excel shows the cell as text), and how many. Numbers stay
+    numbers."""
+    out, count = frame, 0
+    for k, (_, series) in enumerate(frame.items()):
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        risky = series.map(_is_formula).to_numpy(bool)
+        if risky.any():
+            out = frame.copy() if out is frame else out
+            out.iloc[risky, k] = "'" + series[risky]
+            count += int(risky.sum())
+    names = [_safe_name(c) for c in out.columns]  # a header cell runs as well as any other
+    if header and names != list(out.columns):
+        out = out.set_axis(names, axis=1)
+        count += sum(a != b for a, b in zip(names, frame.columns))
+    return out, count
+
+
+def _is_formula(value: object) -> bool:
+    return isinstance(value, str) and _FORMULA.match(value) is not None
+
+
+def _restored(frame: pd.DataFrame) -> pd.DataFrame:
+    """CSV cells and column names as they were before `_neutralised` quoted them: "'=СУММ(A1)" reads back
+    as "=СУММ(A1)", the text the customer wrote."""
+    frame.columns = [_unquoted(c) for c in frame.columns]
+    for k, (_, series) in enumerate(frame.items()):
+        quoted = series.str.startswith("'", na=False).to_numpy(bool)
+        if quoted.any():
+            frame.iloc[quoted, k] = series[quoted].map(_unquoted)
+    return frame
+
+
+def _unquoted(value: object) -> object:
+    return value[1:] if isinstance(value, str) and _NEUTRALISED.match(value) else value
+
+
+def _safe_name(name: object) -> object:
+    return "'" + name if _is_formula(name) else name
+
+
 class TableWriter:
     """Writes chunks to a temporary file beside `path`; `commit()` renames it into place.
 
@@ -571,8 +771,11 @@ class TableWriter:
         self.info: dict = {"output": str(self.path), "format": self.kind, "rows": 0}
         if self.kind == "csv":
             self.encoding, self.sep = checked_encoding(encoding, output=True), checked_sep(sep)  # before any work
-            sig = "-sig" if bom and self.encoding.lower() in ("utf-8", "utf8") else ""
-            self.info.update(encoding=self.encoding + sig, sep=self.sep, replaced_chars=0)
+            if codecs.lookup(self.encoding).name == "utf-8-sig":  # encoded chunk by chunk, it would add a BOM to each
+                self.encoding, self.bom = "utf-8", True
+            self.bom = self.bom and codecs.lookup(self.encoding).name == "utf-8"
+            self.info.update(encoding=self.encoding + ("-sig" if self.bom else ""), sep=self.sep, replaced_chars=0,
+                             neutralised_cells=0)
         if self.kind == "xlsx":
             self.info["cut_cells"] = 0
         if not self.path.parent.exists():
@@ -604,7 +807,7 @@ class TableWriter:
     def _open(self, frame: pd.DataFrame) -> None:
         if self.kind == "csv":
             self._handle = open(self._tmp, "wb")
-            if self.bom and self.encoding.lower() in ("utf-8", "utf8"):
+            if self.bom:
                 self._handle.write(codecs.BOM_UTF8)
             self._write_csv(frame.iloc[:0], header=True)
         elif self.kind == "xlsx":
@@ -620,7 +823,9 @@ class TableWriter:
         # parquet opens on the first write, once the schema is known
 
     def _write_csv(self, frame: pd.DataFrame, header: bool = False) -> None:
-        text = _flat(frame).to_csv(sep=self.sep, index=False, header=header, lineterminator="\n")
+        frame, neutralised = _neutralised(_flat(frame), header)
+        self.info["neutralised_cells"] += neutralised
+        text = frame.to_csv(sep=self.sep, index=False, header=header, lineterminator="\n")
         try:
             data = text.encode(self.encoding)
         except UnicodeEncodeError:
@@ -655,7 +860,10 @@ class TableWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # text mixed with yes/no or dates: the text column of a sheet
+            table = pa.Table.from_pandas(_text_if_mixed(frame), preserve_index=False)
         if self._handle is None:
             # an all-empty column in the first chunk would fix its type as null: make it text
             schema = pa.schema([

@@ -241,7 +241,7 @@ def test_a_row_the_model_cannot_label_is_kept_and_marked(tmp_path, model, survey
     out = io.read_table(tmp_path / "o.csv")
     assert len(out) == len(TEXTS)
     assert out.loc[5, "status"] == "error: ValueError" and out.loc[5, "needs_review"] == "True"
-    assert out.loc[6, "status"] == "ok"
+    assert out.loc[6, "status"] == "empty text" and out.loc[7, "status"] == "ok"  # "NA" is what exports write for nothing
     assert summary["failed_ids"] == ["00005"]
 
 
@@ -333,3 +333,57 @@ def test_turns_in_a_parquet_cell_are_masked_each(tmp_path, model):
     label_file(tmp_path / "in.parquet", tmp_path / "out.parquet", text_col="text", model=model, quiet=True)
     cell = pd.read_parquet(tmp_path / "out.parquet")["text"].iloc[0]
     assert [t["text"] for t in cell] == ["мой номер <PHONE>, перезвоните", "да"]
+
+
+def test_a_koi8r_file_is_labelled_on_its_words_and_written_back_in_koi8r(tmp_path, model, survey):
+    src = _csv(tmp_path / "koi8.csv", survey.iloc[[0, 1, 2, 5, 7, 9]], encoding="koi8-r")
+    summary = label_file(src, tmp_path / "out.csv", text_col="comment", model=model, quiet=True)
+    assert summary["encoding"] == "koi8-r"
+    out = io.read_table(tmp_path / "out.csv")
+    assert out["comment"].tolist()[0] == TEXTS[0]  # not «ОЕ НПЗХ ДПЪЧПОЙФШУС...»
+    assert out["topics"].tolist() == model.predict([TEXTS[i] for i in (0, 1, 2, 5, 7, 9)])["topics"].tolist()
+
+
+def test_a_column_asked_for_in_another_case_or_without_its_spaces_is_found(tmp_path, model):
+    (tmp_path / "in.csv").write_text("id; Text ;score\n1;Долго ждал оператора;3\n", encoding="utf-8")
+    label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", id_col="ID", model=model, quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert list(out.columns[:3]) == ["id", " Text ", "score"] and out.loc[0, "status"] == "ok"
+
+
+def test_utf8_sig_output_encoding_and_formula_cells_neutralised_in_csv(tmp_path, model):
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "text": ["долго ждал", "=1+1", "- не работает"],
+                          "note": ['=HYPERLINK("http://evil.example","жми")', "ok", "@SUM(1+1)"]})
+    io.write_table(frame, tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.csv", text_col="text", model=model, quiet=True,
+                         encoding="utf-8-sig")
+    assert summary["encoding"] == "utf-8-sig" and summary["neutralised_cells"] == 3
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\n'=1+1" not in data and "3,- не работает".encode() in data
+    out = io.read_table(tmp_path / "out.csv")  # reading back drops the quotes it added
+    assert out["text"].tolist() == frame["text"].tolist() and out["note"].tolist() == frame["note"].tolist()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_a_yes_no_or_date_in_the_text_column_of_a_sheet_is_not_text(tmp_path, model, suffix):
+    import datetime
+
+    book = openpyxl.Workbook()
+    for row in (["id", "Комментарий "], [1, "Долго ждал оператора"], [2, True], [3, datetime.datetime(2024, 1, 1)]):
+        book.active.append(row)
+    book.save(tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / f"out{suffix}", text_col="комментарий", model=model,
+                         quiet=True)
+    assert summary["statuses"] == {"ok": 1, "not text": 2}
+
+
+def test_a_header_under_group_names_is_found(tmp_path, model):
+    book = openpyxl.Workbook()
+    for row in (["Клиент", None, "Опрос", None], ["ID", "Дата", "Оценка", "Комментарий"],
+                [1, "2024-01-01", 5, "Долго ждал оператора"]):
+        book.active.append(row)
+    book.active.merge_cells("A1:B1")
+    book.active.merge_cells("C1:D1")
+    book.save(tmp_path / "in.xlsx")
+    summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.csv", text_col="Комментарий", model=model, quiet=True)
+    assert summary["title_rows_skipped"] == ["Клиент Опрос"] and summary["statuses"] == {"ok": 1}

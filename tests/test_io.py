@@ -71,7 +71,6 @@ def test_xlsx_cells_keep_the_type_excel_gave_them(tmp_path):
     ("empty.csv", b"", "empty"),
     ("blank.csv", b"\n \n", "no rows"),
     ("zip.csv", b"PK\x03\x04" + b"\x00" * 100, "Excel/zip"),
-    ("utf16.csv", "id,text\n1,привет\n".encode("utf-16"), "UTF-16"),
     ("utf16_no_bom.csv", "id,text\n1,привет\n2,ok\n".encode("utf-16-le"), "UTF-16"),
     # Russian words with hardly any ASCII between them: too few NULs to tell, but 0x04 beside each letter
     ("utf16_russian_le.csv", ("отзыв\n" + "приложениезависаетпостоянно\n" * 40).encode("utf-16-le"), "UTF-16"),
@@ -241,3 +240,139 @@ def test_a_first_row_of_one_column_name_is_a_header_not_a_title(tmp_path):
     pd.DataFrame({"text": ["плохо", "ok"], "note": [None, "видно"]}).to_excel(tmp_path / "one.xlsx", index=False)
     frame = io.read_table(tmp_path / "one.xlsx")
     assert list(frame.columns) == ["text", "note"] and "title_rows" not in frame.attrs
+
+
+KOI8_TEXTS = ["Пришли деньги не на тот счёт, верните", "Оператор ответил быстро, спасибо", "приложение не открывается",
+              "Долго ждал ответа в чате"]
+
+
+def test_koi8r_is_read_as_koi8r_not_as_cp1251_gibberish(tmp_path):
+    frame = pd.DataFrame({"id": ["1", "2", "3", "4"], "text": KOI8_TEXTS})
+    path = _write(tmp_path / "koi8.csv", frame, ";", "koi8-r")
+    assert io.sniff_csv(path).encoding == "koi8-r"  # read as cp1251: «пТЙЫМЙ ДЕОШЗЙ ОЕ ОБ ФПФ...»
+    assert io.read_table(path)["text"].tolist() == KOI8_TEXTS
+    with pytest.raises(InputError, match="it reads as koi8-r: drop --input-encoding"):
+        io.read_table(path, encoding="utf-8")
+    cp1251 = _write(tmp_path / "cp.csv", frame.assign(text=[t.upper() for t in KOI8_TEXTS]), ";", "cp1251")
+    assert io.sniff_csv(cp1251).encoding == "cp1251"  # all in capitals is still cp1251
+
+
+@pytest.mark.parametrize("rows", [2, 5000])
+def test_a_utf8_file_with_a_cp1251_line_is_refused_as_mixed_encodings(tmp_path, rows):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(("id,text\n" + "1,нормально всё\n" * rows).encode("utf-8") + "2,долго ждал\n".encode("cp1251"))
+    with pytest.raises(InputError, match=r"UTF-8 text \(line 2\) and cp1251 text \(line \d+\): the file mixes "
+                                         "encodings.*re-save it in one encoding"):
+        io.read_table(path)
+
+
+@pytest.mark.parametrize("name, encoding", [("unicode.txt", "utf-16"), ("unicode.csv", "utf-16"),
+                                            ("be.txt", "utf-16-be")])
+def test_excel_unicode_text_utf16_with_a_bom_is_read(tmp_path, name, encoding):
+    data = ROWS.to_csv(index=False, sep="\t").encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    (tmp_path / name).write_bytes(data)
+    found = io.sniff_csv(tmp_path / name)
+    assert (found.encoding, found.sep) == ("utf-16", "\t")
+    assert io.read_table(tmp_path / name).astype(object).to_dict("records") == ROWS.to_dict("records")
+
+
+def test_a_column_differing_only_by_case_or_spaces_is_matched_when_only_one_fits():
+    assert io.match_columns(["id", " Text ", "score"], {"text-col": "text", "id-col": None}) == {
+        "text-col": " Text ", "id-col": None}
+    assert io.match_columns(["text ", "Text"], {"text-col": "TEXT"}) == {"text-col": "TEXT"}  # two fit: none
+    assert io.match_columns(["text ", "text"], {"text-col": "text"}) == {"text-col": "text"}  # exact wins
+    with pytest.raises(InputError) as err:
+        io.check_columns(["id", "text ", "score"], {"text-col": "comment"}, "in.csv")
+    assert str(err.value) == ("column 'comment' not found in in.csv; columns are: id, 'text ', score; "
+                              "pass --text-col 'text ' (its name has spaces around it: keep the quotes)")
+    with pytest.raises(InputError, match="pass --text-col 'Текст отзыва'$"):
+        io.check_columns(["id", "Текст отзыва"], {"text-col": "comment"})
+
+
+def test_utf8_sig_output_is_utf8_with_one_bom(tmp_path):
+    with io.open_writer(tmp_path / "out.csv", encoding="utf-8-sig", sep=";") as writer:
+        writer.write(ROWS.iloc[:2])
+        writer.write(ROWS.iloc[2:])
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) and data.count(codecs.BOM_UTF8) == 1
+    assert writer.info["encoding"] == "utf-8-sig"
+    assert io.read_table(tmp_path / "out.csv").astype(object).to_dict("records") == ROWS.to_dict("records")
+    with pytest.raises(InputError, match="use utf-8, utf-8-sig .*or cp1251") as err:
+        io.checked_encoding("utf-16", output=True)
+    assert "bom=True" not in str(err.value)
+
+
+@pytest.mark.parametrize("cell, written", [
+    ('=HYPERLINK("http://evil.example","жми")', '\'=HYPERLINK("http://evil.example","жми")'),
+    ("=1+1", "'=1+1"),
+    ("@SUM(1+1)", "'@SUM(1+1)"),
+    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),  # a number first does not make it one
+    ("- cmd|' /C calc'!A0", "'- cmd|' /C calc'!A0"),
+    ("\tx", "'\tx"),
+    ("-плохо", "'-плохо"),
+    ("'=1+1", "''=1+1"),  # a quote already there is kept: reading drops only the one added
+    ("-5", "-5"),
+    ("+7 (912) 123-45-67", "+7 (912) 123-45-67"),
+    ("- не работает, жду неделю", "- не работает, жду неделю"),  # a list dash before words: no formula
+    ("+ удобно", "+ удобно"),
+    ("-", "-"),
+    ("ok = норм", "ok = норм"),
+])
+def test_csv_output_quotes_cells_excel_would_run_as_formulas(tmp_path, cell, written):
+    frame = pd.DataFrame({"id": ["01"], "text": [cell], "score": [-5]})
+    info = io.write_table(frame, tmp_path / "out.csv")
+    assert pd.read_csv(tmp_path / "out.csv", dtype=object, keep_default_na=False)["text"].tolist() == [written]
+    assert info["neutralised_cells"] == (cell != written)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1].endswith(",-5")  # numbers stay numbers
+    assert io.read_table(tmp_path / "out.csv")["text"].tolist() == [cell]  # cxtext reads back what was written
+
+
+def test_a_yes_no_or_date_among_the_texts_of_a_sheet_stays_a_value(tmp_path):
+    import datetime
+
+    from cxtext.preprocess import prepare
+
+    book = openpyxl.Workbook()
+    for row in (["id", "text", "note"], ["1", "Долго ждал", "x"], ["2", True, True],
+                ["3", datetime.datetime(2024, 1, 1), datetime.datetime(2024, 1, 1)], ["4", 5, 5]):
+        book.active.append(row)
+    book.save(tmp_path / "in.xlsx")
+    frame = io.read_table(tmp_path / "in.xlsx", text_col="text")
+    assert frame["text"].tolist() == ["Долго ждал", True, datetime.datetime(2024, 1, 1), "5"]
+    assert frame["note"].tolist() == ["x", "True", "2024-01-01 00:00:00", "5"]  # other columns: text, as before
+    assert [prepare(v).status for v in frame["text"]] == ["ok", "not text", "not text", "ok"]
+    assert io.read_table(tmp_path / "in.xlsx")["text"].tolist()[1] == "True"  # no text column named
+    io.write_table(frame, tmp_path / "out.parquet")  # one type per Parquet column: written as text
+    assert pd.read_parquet(tmp_path / "out.parquet")["text"].tolist()[1:3] == ["True", "2024-01-01 00:00:00"]
+
+
+def test_group_names_above_the_header_are_skipped_and_kept_aside(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["Клиент", None, "Опрос", None], ["ID", "Дата", "Оценка", "Комментарий"],
+                ["1", "2024-01-01", "5", "Долго ждал"], ["2", "2024-01-02", "3", "Спасибо"]):
+        sheet.append(row)
+    sheet.merge_cells("A1:B1")
+    sheet.merge_cells("C1:D1")
+    book.save(tmp_path / "groups.xlsx")
+    (tmp_path / "groups.csv").write_text("Клиент;;Опрос;\nID;Дата;Оценка;Комментарий\n1;2024-01-01;5;Долго ждал\n"
+                                         "2;2024-01-02;3;Спасибо\n", encoding="cp1251")
+    for name in ("groups.xlsx", "groups.csv"):
+        frame = io.read_table(tmp_path / name)
+        assert list(frame.columns) == ["ID", "Дата", "Оценка", "Комментарий"], name
+        assert frame["Комментарий"].tolist() == ["Долго ждал", "Спасибо"]
+        assert frame.attrs["title_rows"] == ["Клиент Опрос"]
+
+
+def test_a_repeated_name_is_reported_when_its_column_fills_only_further_down_a_sheet(tmp_path):
+    book = openpyxl.Workbook()
+    for row in (["id", "score", "text", "score"], [1, 5, "Долго ждал", 7], *[[None] * 4] * 15,
+                [2, 3, "Спасибо", 4, None, None, "поздняя колонка"]):
+        book.active.append(row)
+    book.save(tmp_path / "in.xlsx")
+    frame = io.read_table(tmp_path / "in.xlsx")
+    assert frame.attrs["repeated_columns"] == {"score.1": "score"}
