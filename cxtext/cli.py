@@ -55,7 +55,7 @@ def _train(args) -> None:
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         model, metrics = train(frame, cols, taxonomy=taxonomy, holdout=args.holdout, eval_sets=eval_sets,
-                               background=background)
+                               background=background, checked_only=args.checked_only)
     note = f"trained from {source.name}" + (f" and {metrics['background_rows']} rows of the default corpus"
                                             if background is not None else "")
     project = source.name == "corpus" and (source.parent / "taxonomy.yaml").exists()  # a model's own corpus/
@@ -69,9 +69,9 @@ def _train(args) -> None:
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     import warnings
 
-    from .train import ThinLabelsWarning
+    from .train import ThinLabelsWarning, UnlabelledWarning
 
-    if issubclass(category, ThinLabelsWarning):  # meant for people: no file and line of code
+    if issubclass(category, (ThinLabelsWarning, UnlabelledWarning)):  # meant for people: no file and line of code
         print(f"cxtext: warning: {message}", file=sys.stderr)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
@@ -86,6 +86,8 @@ def _print_metrics(metrics: dict) -> None:
 
 
 def _evaluate(args) -> None:
+    import warnings
+
     from .classify import load_model
     from .errors import InputError
     from .io import read_table
@@ -100,7 +102,9 @@ def _evaluate(args) -> None:
     frame.attrs["source"] = Path(args.data).name  # label errors name the file
     cols = LabelColumns(args.text_col, args.group_col, args.topics_col, args.general_col, args.repeat_col)
     try:
-        metrics = evaluate_model(model, frame, cols, taxonomy=args.taxonomy)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            metrics = evaluate_model(model, frame, cols, taxonomy=args.taxonomy, checked_only=args.checked_only)
     except LabelFileError as exc:
         if args.model is None and any(p.kind == UNKNOWN_TOPIC for p in exc.problems):
             raise InputError(f"{exc}\nThe default model was evaluated (no --model given): for a model trained "
@@ -143,6 +147,12 @@ def _demo(args) -> None:
     from .demo import run_demo
 
     run_demo(args.out)
+
+
+def _checked_only(p) -> None:
+    p.add_argument("--checked-only", action="store_true",
+                   help="only the rows marked «Проверено» = да (a checking file whose other rows hold the model's "
+                        "guesses)")
 
 
 def _label_columns(p: argparse.ArgumentParser) -> None:
@@ -191,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train on the default model's corpus too (your label wins where a text is in both)")
     p.add_argument("--holdout", type=float, default=0.15, help="share kept aside and never trained on")
     p.add_argument("--eval", action="append", metavar="NAME=FILE", help="extra labelled set to measure on")
+    _checked_only(p)
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="measure a model on labelled data")
@@ -199,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     _label_columns(p)
     p.add_argument("--taxonomy", help="taxonomy YAML the labels are named in (default: the model's)")
     p.add_argument("--json", help="write the metrics as JSON here")
+    _checked_only(p)
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("report", help="driver report (Excel and/or HTML) from a labelled file")

@@ -11,20 +11,21 @@ from .labels import split_topics, to_bool  # noqa: F401  (re-exported: callers r
 
 
 def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Sequence[str]],
-                 is_general: Sequence[bool], topic_ids: Sequence[str],
+                 is_general: Sequence[bool] | None, topic_ids: Sequence[str],
                  is_repeat: Sequence[bool] | None = None, min_group_support: int = 5) -> dict:
     """Accuracy and macro-F1 of groups (macro over groups with >= min_group_support true texts),
     micro/macro-F1 of topics with per-topic P/R/F1, F1 of is_general (and is_repeat), confusion.
 
-    A figure the set cannot give (no group with enough texts; no text that has or is given a label) is
-    None, and 'not_measured' says why."""
+    A figure the set cannot give (no group with enough texts; no text that has or is given a label; no
+    too-general labels, `is_general` None) is None, and 'not_measured' says why."""
     y_true = list(groups)
     y_pred = list(pred["group"])
     labels = sorted(set(y_true) | set(y_pred))
     supported = [g for g in labels if y_true.count(g) >= min_group_support]
     T = np.array([[t in row for t in topic_ids] for row in topics], dtype=bool)
     P = np.array([[t in split_topics(row) for t in topic_ids] for row in pred["topics"]], dtype=bool)
-    g_true, g_pred = np.array(list(map(bool, is_general)), dtype=bool), pred["is_general"].to_numpy(bool)
+    g_pred = pred["is_general"].to_numpy(bool)
+    g_true = np.zeros(len(g_pred), dtype=bool) if is_general is None else np.array(list(map(bool, is_general)), dtype=bool)
     p, r, f, s = precision_recall_fscore_support(T, P, average=None, zero_division=0)
     present = T.sum(axis=0) > 0
     seen = present | P.any(axis=0)  # a topic neither labelled nor predicted has no F1
@@ -48,8 +49,9 @@ def score_labels(pred: pd.DataFrame, groups: Sequence[str], topics: Sequence[Seq
         "topic_macro_f1": measured("topic_macro_f1", np.mean(f[present]) if present.any() else None,
                                    "no text in this set has a topic"),
         "general_f1": measured("general_f1", f1_score(g_true, g_pred, zero_division=0)
-                               if (g_true | g_pred).any() else None,
-                               "no text in this set is, or is called, too general"),
+                               if is_general is not None and (g_true | g_pred).any() else None,
+                               "the set has no too-general column («Слишком общий», is_general)" if is_general is None
+                               else "no text in this set is, or is called, too general"),
         "per_topic": {t: {"precision": round(float(p[i]), 3) if seen[i] else None,
                           "recall": round(float(r[i]), 3) if seen[i] else None,
                           "f1": round(float(f[i]), 3) if seen[i] else None, "support": int(s[i])}

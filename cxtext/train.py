@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from .classify import TextClassifier
 from .errors import InputError
 from .evaluate import score_labels, split_topics, to_bool
-from .labels_io import read_labels
+from .labels_io import parse_flag, read_labels
 from .persist import default_model_dir, round_weights
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -24,6 +24,10 @@ MIN_EXAMPLES = 10  # a label with fewer training texts is learnt poorly and its 
 
 class ThinLabelsWarning(UserWarning):
     """Some groups or topics have too few training texts (or none: such a label is never predicted)."""
+
+
+class UnlabelledWarning(UserWarning):
+    """Part of the labels is missing: rows nobody checked, or no too-general column."""
 
 
 @dataclass(frozen=True)
@@ -43,21 +47,26 @@ class LabelColumns:
         return {field: col for field, col in names.items() if col}
 
 
-def labelled_rows(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), taxonomy: Taxonomy | None = None
-                  ) -> dict:
+def labelled_rows(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), taxonomy: Taxonomy | None = None,
+                  *, checked_only: bool = False) -> dict:
     """Texts and labels of a frame as lists: texts, groups, topics, general (and repeat).
 
     With a taxonomy the frame is read as `read_labels` reads an analyst's file: group and topic ids or
     Russian names, every bad cell reported with its row, rows without a group left out (their number in
-    'unlabelled'). Without one, the labels must already be ids, as read_labels returns them."""
+    'unlabelled'; with `checked_only`, rows not marked «Проверено» too), and 'general_given' False when the
+    file has no too-general column. Without one, the labels must already be ids, as read_labels returns them."""
     if taxonomy is not None:
-        labels = read_labels(frame, taxonomy=taxonomy, columns=cols.fields())
+        labels = read_labels(frame, taxonomy=taxonomy, columns=cols.fields(), checked_only=checked_only)
         if labels.empty:
             raise InputError(f"{labels.attrs['source']}: no labelled rows ({labels.attrs['skipped']} row(s) have "
-                             "a text but no group, i.e. are not labelled yet)")
-        rows = labelled_rows(labels, LabelColumns(repeat="is_repeat" if "is_repeat" in labels.attrs["columns"]
-                                                  else None))
-        return rows | {"row": labels["row"].tolist(), "unlabelled": labels.attrs["skipped"]}
+                             "a text but no group, i.e. are not labelled yet"
+                             + (", or are not marked checked)" if checked_only else ")"))
+        found = labels.attrs["columns"]
+        if "checked" in found and not checked_only:
+            _warn_unchecked(frame[found["checked"]], len(labels), labels.attrs["source"])
+        rows = labelled_rows(labels, LabelColumns(repeat="is_repeat" if "is_repeat" in found else None))
+        return rows | {"row": labels["row"].tolist(), "unlabelled": labels.attrs["skipped"],
+                       "general_given": "is_general" in found}
     needed = [c for c in (cols.text, cols.group, cols.topics, cols.general) if c]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -76,19 +85,44 @@ def labelled_rows(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), taxo
     return rows
 
 
+def _warn_unchecked(checked: pd.Series, labelled: int, source: str) -> None:
+    """A checking file («Проверено») read whole: the rows nobody checked carry the model's own guesses."""
+    ticked = int(checked.map(parse_flag).fillna(False).astype(bool).sum())
+    if ticked < labelled:
+        warnings.warn(f"{source}: {labelled - ticked} of {labelled} labelled rows are not marked «Проверено»; "
+                      "if they hold the model's own guesses, train and measure on the checked rows only "
+                      "(--checked-only; checked_only=True)", UnlabelledWarning, stacklevel=3)
+
+
+def _last_of_each_text(rows: dict, source: str) -> np.ndarray:
+    """Positions of the last row of each distinct text; texts labelled twice in different ways are named."""
+    texts = pd.Series(rows["texts"])
+    keys = pd.Series(list(zip(rows["groups"], map(tuple, rows["topics"]), rows["general"])))
+    repeated = texts.duplicated(keep=False)
+    differ = keys[repeated].groupby(texts[repeated]).nunique()
+    relabelled = differ[differ > 1].index.tolist()
+    if relabelled:
+        shown = "; ".join(f"«{str(t)[:60]}»" for t in relabelled[:3])
+        warnings.warn(f"{source}: {len(relabelled)} text(s) are labelled more than once, differently ({shown}"
+                      f"{' ...' if len(relabelled) > 3 else ''}); the last row of each is trained on",
+                      UnlabelledWarning, stacklevel=3)
+    return np.flatnonzero(~texts.duplicated(keep="last").to_numpy())
+
+
 def corpus_hash(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame.astype(str), index=False).values.tobytes())
     return digest.hexdigest()[:16]
 
 
 def evaluate_model(model: TextClassifier, frame: pd.DataFrame, cols: LabelColumns = LabelColumns(),
-                   taxonomy: Taxonomy | str | None = None) -> dict:
+                   taxonomy: Taxonomy | str | None = None, *, checked_only: bool = False) -> dict:
     """Metrics of a model on a labelled frame (never one it was trained on, if the figure is to mean anything).
 
     The frame is read as read_labels reads it, with the model's taxonomy unless `taxonomy` (or a YAML path)
-    is given; its labels must be ones the model knows."""
+    is given; its labels must be ones the model knows. Without a too-general column, is_general is not
+    measured (rather than measured against "no text is too general")."""
     tax = model.taxonomy_ if taxonomy is None else _taxonomy(taxonomy)
-    rows = labelled_rows(frame, cols, tax)
+    rows = labelled_rows(frame, cols, tax, checked_only=checked_only)
     known = set(model.taxonomy_.group_ids) | set(model.topics_)
     unknown = sorted({g for g in rows["groups"] if g not in known} | {t for ts in rows["topics"] for t in ts
                                                                        if t not in known})
@@ -97,8 +131,8 @@ def evaluate_model(model: TextClassifier, frame: pd.DataFrame, cols: LabelColumn
                          f"(taxonomy '{model.taxonomy_.name}') does not know; measure a model trained with "
                          "that taxonomy (cxtext train ... --taxonomy FILE, then evaluate --model DIR)")
     pred = model.predict(rows["texts"])
-    metrics = score_labels(pred, rows["groups"], rows["topics"], rows["general"], model.topics_,
-                           rows.get("repeat"))
+    metrics = score_labels(pred, rows["groups"], rows["topics"], rows["general"] if rows["general_given"] else None,
+                           model.topics_, rows.get("repeat"))
     metrics["unlabelled_rows"] = rows["unlabelled"]
     return metrics
 
@@ -121,7 +155,8 @@ def default_corpus(taxonomy: Taxonomy | None = None) -> pd.DataFrame:
 
 def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy: Taxonomy | str | None = None,
           holdout: float = 0.15, eval_sets: dict[str, pd.DataFrame] | None = None,
-          background: pd.DataFrame | None = None, random_state: int = 0, **params) -> tuple[TextClassifier, dict]:
+          background: pd.DataFrame | None = None, random_state: int = 0, checked_only: bool = False,
+          **params) -> tuple[TextClassifier, dict]:
     """Check labels against the taxonomy, keep a held-out part aside, fit, and measure.
 
     `frame` is read as read_labels reads an analyst's file (ids or Russian names; rows without a group left
@@ -135,9 +170,13 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
         raise InputError(f"holdout is the share of texts kept aside, from 0 up to (not including) 1, e.g. 0.15; "
                          f"got {holdout}")
     tax = _taxonomy(taxonomy)
-    rows = labelled_rows(frame, cols, tax)
-    # a text twice would sit on both sides of the held-out split
-    kept = np.flatnonzero(~pd.Series(rows["texts"]).duplicated().to_numpy())
+    rows = labelled_rows(frame, cols, tax, checked_only=checked_only)
+    if not rows["general_given"]:
+        warnings.warn(f"{frame.attrs.get('source', 'the labels')}: no too-general column («Слишком общий», "
+                      "is_general or --general-col): every text is taken as specific, and the model will never "
+                      "call a text too general", UnlabelledWarning, stacklevel=2)
+    # a text twice would sit on both sides of the held-out split; a later row is a correction and wins
+    kept = _last_of_each_text(rows, frame.attrs.get("source", "the labels"))
     written = lambda idx: frame.iloc[[rows["row"][i] - 2 for i in idx]]  # noqa: E731  (rows as the user wrote them)
     if holdout > 0:
         if round(len(kept) * (1 - holdout)) < 2 or round(len(kept) * holdout) < 1:

@@ -62,7 +62,6 @@ def test_label_takes_the_delimiter_and_encodings_a_user_gives(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("options, said", [
-    (["--output-encoding", "utf-8-sig"], "not supported"),  # its BOM would repeat before every chunk
     (["--output-encoding", "latin-1"], "cannot hold Russian letters"),
     (["--input-encoding", "rot13"], "not a text encoding"),
     (["--output-encoding", "base64"], "not a text encoding"),
@@ -392,3 +391,40 @@ def test_train_refuses_a_bad_output_or_holdout_before_training(tmp_path, capsys,
     err = capsys.readouterr().err
     assert code == 2 and said in err
     assert (tmp_path / "busy" / "notes.txt").exists() and not (tmp_path / "m").exists()
+
+
+def _labels_file(tmp_path, frame, name="labels.csv"):
+    frame.to_csv(tmp_path / name, index=False)
+    return str(tmp_path / name)
+
+
+def test_evaluate_without_a_too_general_column_says_it_is_not_measured(tmp_path, capsys):
+    data = pd.DataFrame({"text": ["Курьер опоздал на три часа", "Спасибо, всё отлично", "Не могу дозвониться"] * 4,
+                         "group": ["complaint", "gratitude", "complaint"] * 4,
+                         "topics": ["delivery", "", "reachability"] * 4})
+    assert main(["evaluate", _labels_file(tmp_path, data), "--json", str(tmp_path / "m.json")]) == 0
+    metrics = json.loads((tmp_path / "m.json").read_text("utf-8"))
+    assert metrics["general_f1"] is None and "no too-general column" in metrics["not_measured"]["general_f1"]
+
+
+def test_checked_only_keeps_the_rows_an_analyst_checked(tmp_path, capsys):
+    data = pd.DataFrame({"Текст": ["Курьер опоздал на три часа", "Спасибо, всё отлично", "Не могу дозвониться"] * 4,
+                         "Группа": ["Жалоба", "Благодарность", "Жалоба"] * 4,
+                         "Темы": ["Доставка", "", "Дозвон и ожидание ответа"] * 4,
+                         "Слишком общий": ["нет", "да", "нет"] * 4,
+                         "Проверено": ["да"] * 3 + [""] * 9})
+    path = _labels_file(tmp_path, data)
+    assert main(["evaluate", path]) == 0
+    out = capsys.readouterr()
+    assert "9 of 12 labelled rows are not marked «Проверено»" in out.err and "--checked-only" in out.err
+    assert main(["evaluate", path, "--checked-only", "--json", str(tmp_path / "m.json")]) == 0
+    assert json.loads((tmp_path / "m.json").read_text("utf-8"))["n"] == 3
+
+
+def test_a_text_labelled_again_is_trained_on_its_last_label(corpus):
+    labels = corpus[["text", "group", "topics", "is_general"]].sample(600, random_state=1)
+    labels = labels.assign(topics=labels["topics"].map(";".join))
+    corrected = labels.iloc[:5].assign(group="suggestion")
+    with pytest.warns(UserWarning, match=r"5 text\(s\) are labelled more than once, differently"):
+        model, metrics = train(pd.concat([labels, corrected]), holdout=0, cv=2)
+    assert metrics["duplicate_texts_dropped"] == 5
