@@ -54,7 +54,7 @@ _NUMBER_TAIL = "0123456789 \t\r\n\u00a0()+-"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")  # a line break ends a sentence too
 _REPEAT_CHARS = 120  # shorter texts are not checked for repeated sentences
 # What exports and survey tools write in an empty cell ("NaN" from pandas, "#N/A" from Excel, "-" in a form)
-_EMPTY_MARKS = frozenset({"nan", "null", "none", "na", "n/a", "#n/a", "#н/д", "н/д", "-", "--", "—", "–", "."})
+EMPTY_MARKS = frozenset({"nan", "null", "none", "na", "n/a", "#n/a", "#н/д", "н/д", "-", "--", "—", "–", "."})
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ def _prepare_str(raw: str, stop: frozenset[str]) -> Prepared:
 
 def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     """The chain, as a tuple: preprocess needs one field and a dataclass costs a microsecond."""
-    if len(raw) <= 6 and raw.strip().lower() in _EMPTY_MARKS:
+    if len(raw) <= 6 and raw.strip().lower() in EMPTY_MARKS:
         return "", "", "", EMPTY
     if len(raw) <= MAX_CHARS and not _NOT_SIMPLE.search(raw) and ".рф" not in raw:
         return _simple_steps(raw, stop)  # most feedback: one scan tells, and most steps are skipped

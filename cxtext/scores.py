@@ -16,6 +16,7 @@ import pandas as pd
 from .errors import InputError
 from .labels import split_topics, to_bool
 from .mask import mask_text
+from .preprocess import EMPTY_MARKS
 
 Z95 = 1.959963984540054
 RELIABLE_N = 300  # fewer answers: shown, flagged "not yet reliable"
@@ -99,12 +100,27 @@ def clean_scores(values: pd.Series, scale: str | Scale = "nps") -> tuple[pd.Seri
     sc = get_scale(scale)
     raw = pd.Series(values)
     text = raw.astype("string").str.strip().str.replace(",", ".", regex=False)
-    missing = raw.isna() | text.isna() | (text == "")
+    missing = raw.isna() | text.isna() | (text == "") | text.str.lower().isin(EMPTY_MARKS).fillna(False)
     num = pd.to_numeric(text.where(~missing), errors="coerce")
+    worded = ~missing & num.isna()
+    if worded.any():  # "9 баллов", "7 из 10", "4/5": the number, when the "out of" is the scale's top
+        num = num.where(~worded, text[worded].map({v: _worded_score(v, sc) for v in text[worded].unique()}))
     not_number = ~missing & num.isna()
     off = ~missing & ~not_number & ((num < sc.low) | (num > sc.high))
     quality = _quality(raw, ((MISSING, missing), (NOT_NUMBER, not_number), (OFF_SCALE, off)))
     return num.where(~off).astype(float), quality
+
+
+_WORDED = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*(?:(?:/|из)\s*(\d+))?\s*(?:балл\w*|б\.?|звезд\w*|★+)?[.!]?",
+                     re.IGNORECASE)
+
+
+def _worded_score(text: str, sc: Scale) -> float:
+    """The score in "9 баллов", "7 из 10", "4/5", "5 звёзд"; NaN when it is not one, or is out of another top."""
+    m = _WORDED.fullmatch(text.replace("ё", "е").replace("Ё", "Е"))
+    if m is None or (m[2] is not None and float(m[2]) != sc.high):
+        return math.nan
+    return float(m[1])
 
 
 def _quality(raw: pd.Series, reasons) -> pd.DataFrame:
@@ -430,18 +446,20 @@ def _default_taxonomy():
 
 
 def read_volume(volume) -> pd.DataFrame:
-    """A business-volume table (period, volume) from a DataFrame or a CSV/Excel path."""
+    """A business-volume table (period, volume) from a DataFrame or a CSV/Excel path (read as `cxtext label`
+    reads its input: any encoding and delimiter it detects). "10 000" and "1 500,5" are numbers."""
     if volume is None:
         return pd.DataFrame(columns=["period", "volume"])
     if not isinstance(volume, pd.DataFrame):
-        path = str(volume)
-        volume = pd.read_excel(path) if path.lower().endswith((".xlsx", ".xls")) else pd.read_csv(
-            path, sep=None, engine="python", encoding="utf-8-sig")
+        from .io import read_table
+
+        volume = read_table(volume)
     missing = [c for c in ("period", "volume") if c not in volume.columns]
     if missing:
         raise InputError(f"the volume table needs columns 'period' and 'volume' (orders, cheques or active "
                          f"customers per period); its columns are: {', '.join(map(str, volume.columns))}")
-    vol = pd.to_numeric(volume["volume"], errors="coerce")
+    written = volume["volume"].astype("string").str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    vol = pd.to_numeric(written.str.replace(",", ".", regex=False), errors="coerce")
     if vol.isna().any() or (vol <= 0).any():
         raise InputError("every 'volume' in the volume table must be a positive number; fix the rows "
                          f"{', '.join(str(i + 2) for i in np.flatnonzero(vol.isna() | (vol <= 0))[:10])}")

@@ -7,7 +7,7 @@ import pytest
 
 from cxtext.errors import InputError
 from cxtext.scores import (Estimate, clean_scores, contact_metrics, contact_points, get_scale, mean_score,
-                           negative_share, nps, reliability, score, topic_matrix, weighted_index)
+                           negative_share, nps, read_volume, reliability, score, topic_matrix, weighted_index)
 
 
 def answers(promoters: int, passives: int, detractors: int) -> pd.Series:
@@ -224,3 +224,21 @@ def test_contacts_without_a_group_are_counted_so_the_totals_add_up():
     assert groups.loc["без группы (текст не обработан)", "contacts"] == 2
     assert m["groups"]["contacts"].sum() == len(frame)
     assert m["groups"]["cost"].sum() == pytest.approx(3 * 130 + 2 * 330)
+
+
+def test_scores_written_with_words_are_read_when_their_top_is_the_scale():
+    values, quality = clean_scores(pd.Series(["9 баллов", "3 балла", "7 из 10", "10/10", "5 звёзд", "4 из 5", "x"]),
+                                   "nps")
+    assert values.tolist()[:5] == [9, 3, 7, 10, 5] and np.isnan(values.tolist()[5:]).all()  # "4 из 5" is not NPS
+    assert quality.set_index("reason").loc["оценка не число", "n"] == 2
+
+
+def test_what_exports_write_for_no_answer_is_a_missing_score():
+    _, quality = clean_scores(pd.Series(["н/д", "-", "nan", "9"]), "nps")
+    assert quality.set_index("reason").loc["пропуск оценки", "n"] == 3 and "оценка не число" not in set(quality.reason)
+
+
+def test_a_volume_table_in_cp1251_with_spaced_thousands_is_read(tmp_path):
+    pd.DataFrame({"period": ["2024-01", "2024-02"], "volume": ["10 000", "1 500,5"]}).to_csv(
+        tmp_path / "vol.csv", index=False, sep=";", encoding="cp1251")
+    assert read_volume(tmp_path / "vol.csv")["volume"].tolist() == [10000, 1500.5]

@@ -139,7 +139,13 @@ def _no_scores(quality: pd.DataFrame, raw: pd.Series, score_col: str, sc) -> str
 
 
 def _check_scale(data: ReportData, raw: pd.Series, quality: pd.DataFrame, sc) -> None:
-    """Say how many scores are off the scale and, when most are, that the scale is probably wrong."""
+    """Say how many scores are not numbers or off the scale and, when most are off, that the scale is probably
+    wrong."""
+    words = int(quality.loc[quality["reason"] == NOT_NUMBER, "n"].sum())
+    if words:
+        data.warnings.append(f"{words} of {data.rows} scores are not numbers (e.g. "
+                             f"{quality.loc[quality['reason'] == NOT_NUMBER, 'examples'].iloc[0][:60]}) and were "
+                             "left out; see the sheet «Качество данных»")
     off = int(quality.loc[quality["reason"] == OFF_SCALE, "n"].sum())
     if not off:
         return
