@@ -692,6 +692,23 @@ def _text_cell(value) -> object:
     return value
 
 
+# A number as a CSV holds it ("9", "-3", "8,5"); "00123" (an id) and 16+ digits (a card, an account) are not
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:[.,]\d{1,10})?")
+
+
+def _number_columns(frame: pd.DataFrame) -> set[int]:
+    """Positions of text columns whose every filled cell is a plain number (a CSV's scores): Excel output
+    writes them as numbers, so they sum and pivot. A column with one id like "00123" stays text."""
+    found = set()
+    for c, (_, series) in enumerate(frame.items()):
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            filled = series.dropna()
+            filled = filled[filled.astype(str) != ""]
+            if len(filled) and all(isinstance(v, str) and _PLAIN_NUMBER.fullmatch(v) for v in filled):
+                found.add(c)
+    return found
+
+
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists become '; '-joined text so CSV and Excel show them readably."""
     out = None
@@ -842,11 +859,16 @@ class TableWriter:
                 "write .csv or .parquet instead"
             )
         sheet = self._sheet
-        for r, row in enumerate(_flat(frame).itertuples(index=False, name=None)):
+        flat = _flat(frame)
+        numeric = _number_columns(flat)
+        for r, row in enumerate(flat.itertuples(index=False, name=None)):
             for c, value in enumerate(row):
                 if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
                     continue
-                if isinstance(value, str):
+                if c in numeric and isinstance(value, str) and value:
+                    number = float(value.replace(",", "."))
+                    sheet.write_number(start + r, c, int(number) if number.is_integer() else number)
+                elif isinstance(value, str):
                     if len(value) > EXCEL_MAX_CHARS:
                         self.info["cut_cells"] += 1
                         value = value[:EXCEL_MAX_CHARS]

@@ -376,3 +376,10 @@ def test_a_repeated_name_is_reported_when_its_column_fills_only_further_down_a_s
     book.save(tmp_path / "in.xlsx")
     frame = io.read_table(tmp_path / "in.xlsx")
     assert frame.attrs["repeated_columns"] == {"score.1": "score"}
+
+
+def test_xlsx_output_writes_a_column_of_plain_numbers_as_numbers_and_ids_as_text(tmp_path):
+    frame = pd.DataFrame({"id": ["00123", "124"], "score": ["9", "8,5"], "text": ["курьер опоздал", "5"]})
+    io.write_table(frame, tmp_path / "out.xlsx")
+    rows = list(openpyxl.load_workbook(tmp_path / "out.xlsx").active.iter_rows(min_row=2, values_only=True))
+    assert rows == [("00123", 9, "курьер опоздал"), ("124", 8.5, "5")]
