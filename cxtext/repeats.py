@@ -150,6 +150,15 @@ def _to_time(value) -> datetime | None:
     return stamp.to_pydatetime()
 
 
+def _customer_key(value) -> str | None:
+    """A customer id as history compares it: "42", 42 and 42.0 (a number column with a gap) are one customer,
+    and so are "c1" and "c1 "; None for a blank id."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    key = str(value).strip()
+    return key or None
+
+
 @dataclass
 class RepeatHistory:
     """Contacts seen so far, per customer: a later contact on the same topic within the window is a repeat.
@@ -170,7 +179,7 @@ class RepeatHistory:
         for i, (customer, time) in enumerate(zip(customer_ids, times)):
             stamp = _to_time(time)
             ok = customer is not None and not (pd.api.types.is_scalar(customer) and pd.isna(customer))
-            customer = str(customer) if ok and str(customer).strip() else None
+            customer = _customer_key(customer) if ok else None
             if customer is None or stamp is None:
                 why = "no customer id" if customer is None else ("no time" if _blank(time) else "time not readable")
                 self.unread_[why] = self.unread_.get(why, 0) + 1

@@ -97,3 +97,10 @@ def test_russian_dates_are_read_day_first():
     # 01.06.2024 is the 1st of June, a day after 31.05.2024 (month-first it would be January, before it)
     marks = history.mark(["c1", "c1"], ["31.05.2024", "01.06.2024 10:30"], [["payments"], ["payments"]])
     assert marks == [False, True]
+
+
+def test_one_customer_written_as_42_42_0_or_with_spaces_is_one_history():
+    history = RepeatHistory(window_days=30)
+    marked = history.mark([42, 42.0, " 42 ", "43"], ["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"],
+                          [["speed"]] * 4)
+    assert marked == [False, True, True, False]
