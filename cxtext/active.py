@@ -37,17 +37,43 @@ def _usable(docs) -> np.ndarray:
     return np.array([d.status in PROCESSED and bool(d.features.strip()) for d in docs], dtype=bool)
 
 
+def _checked_ids(ids, n: int) -> list | None:
+    """The caller's id of each text (e.g. the survey's id column), so a row can be traced back."""
+    if ids is None:
+        return None
+    ids = list(ids)
+    if len(ids) != n:
+        raise InputError(f"ids has {len(ids)} values but there are {n} texts; pass one id per text, in order")
+    return ids
+
+
+def _with_ids(frame: pd.DataFrame, ids: list | None) -> pd.DataFrame:
+    """`frame`, indexed by positions in the input, with the caller's ids as a first column `id`."""
+    if ids is not None:
+        frame.insert(0, "id", [ids[i] for i in frame.index])
+    return frame
+
+
+def _same_words(docs) -> pd.Series:
+    # "Шаблоны платежей экономят кучу времени)" and "=) шаблоны платежей экономят кучу времени)))" differ
+    # only in case and emoji: the same set of lemmas and emoji words, so one text to label
+    return pd.Series([" ".join(sorted(set(d.features.split()))) for d in docs])
+
+
 # ---- uncertainty sampling ------------------------------------------------------------------------
-def uncertain(model, texts: Iterable, k: int = 50, *, dedupe: bool = True) -> pd.DataFrame:
+def uncertain(model, texts: Iterable, k: int = 50, *, ids: Iterable | None = None,
+              dedupe: bool = True) -> pd.DataFrame:
     """The k texts the model is least sure of, most unsure first (uncertainty sampling).
 
     Uncertainty is the largest of three: 1 - margin between the two most likely groups; closeness of
     the nearest topic probability to its threshold; closeness of is_general to its threshold (each 0..1).
-    Empty or non-text cells are skipped, and with `dedupe` a text repeated verbatim ("норм") counts once.
-    The index holds positions in `texts`; columns: text, group, second_group, group_margin, group_entropy,
-    closest_topic, topic_closeness, general_closeness, uncertainty, reason.
+    Empty or non-text cells are skipped, and with `dedupe` texts with the same words once prepared
+    ("норм", "Норм!!!") count once. The index holds positions in `texts`; columns: id (with `ids`, one per
+    text), text, group (the most likely one), second_group, group_margin, group_entropy, closest_topic,
+    topic_closeness, general_closeness, uncertainty, reason.
     """
     texts = list(texts)
+    ids = _checked_ids(ids, len(texts))
     scores = model.predict_scores(texts)
     docs = scores["docs"]
     group = scores["group"]
@@ -76,11 +102,11 @@ def uncertain(model, texts: Iterable, k: int = 50, *, dedupe: bool = True) -> pd
     })
     frame = frame[_usable(docs)]
     if dedupe:
-        frame = frame[~pd.Series([d.text for d in docs]).loc[frame.index].duplicated().to_numpy()]
+        frame = frame[~_same_words(docs).loc[frame.index].duplicated().to_numpy()]
     frame = frame.sort_values("uncertainty", ascending=False, kind="stable").head(int(k))
     tax = model.taxonomy_
     frame["reason"] = [_uncertain_reason(r, tax) for r in frame.itertuples()]
-    return frame.drop(columns="why")
+    return _with_ids(frame.drop(columns="why"), ids)
 
 
 def _uncertain_reason(r, tax: Taxonomy) -> str:
@@ -204,23 +230,26 @@ def _idf(model, terms, words: list[str]) -> np.ndarray:
     return np.array([idf[vocab[t]] if t in vocab else top for t in terms])
 
 
-def leftover_clusters(model, texts: Iterable, n_clusters: int = 8, *, top_terms: int = 6, min_size: int = 2,
-                      random_state: int = 0) -> pd.DataFrame:
+def leftover_clusters(model, texts: Iterable, n_clusters: int = 8, *, ids: Iterable | None = None,
+                      top_terms: int = 6, min_size: int = 2, random_state: int = 0) -> pd.DataFrame:
     """Texts that name a process but fall in no topic, grouped into candidate new topics.
 
     Leftovers are texts the model calls not too general but whose topics all stay under their thresholds
     (with the topic fallback, those whose one topic is a guess). Their lemmas are
     weighted by TF-IDF (idf from the model's training texts) and clustered with k-means (seeded, so the same input gives the same clusters).
     Clusters are numbered from the largest (0); texts sharing no word with any other are cluster -1,
-    as are clusters smaller than `min_size`. The index holds positions in `texts`; columns: text,
-    cluster, cluster_size, cluster_terms (top lemmas), similarity (to the cluster centre), reason.
+    as are clusters smaller than `min_size`. The index holds positions in `texts`; columns: id (with
+    `ids`, one per text), text, cluster, cluster_size, cluster_terms (top lemmas), similarity (to the
+    cluster centre), reason.
     """
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
     texts = list(texts)
-    columns = ["text", "cluster", "cluster_size", "cluster_terms", "similarity", "reason"]
+    ids = _checked_ids(ids, len(texts))
+    columns = (["id"] if ids is not None else []) + ["text", "cluster", "cluster_size", "cluster_terms",
+                                                      "similarity", "reason"]
     scores = model.predict_scores(texts)
     docs = scores["docs"]
     general = scores["general"] >= model.general_threshold_
@@ -267,7 +296,7 @@ def leftover_clusters(model, texts: Iterable, n_clusters: int = 8, *, top_terms:
     out["_last"] = out["cluster"] < 0
     out = out.sort_values(["_last", "cluster_size", "cluster", "similarity"],
                           ascending=[True, False, True, False], kind="stable")
-    return out.drop(columns="_last")[columns]
+    return _with_ids(out.drop(columns="_last"), ids)[columns]
 
 
 def cluster_summary(clusters: pd.DataFrame, examples: int = 3) -> pd.DataFrame:
@@ -282,43 +311,66 @@ def cluster_summary(clusters: pd.DataFrame, examples: int = 3) -> pd.DataFrame:
 
 
 # ---- the file an analyst labels ------------------------------------------------------------------
+_LABELS = ["group", "topics", "is_general", "is_repeat"]
+
+
 def to_label_file(parts: pd.DataFrame | Sequence[pd.DataFrame], path: str | os.PathLike, *, model=None,
                   taxonomy: Taxonomy | None = None, text_col: str = "text") -> Path:
     """Write the texts of one or more finder frames to an .xlsx/.csv labelling file (see labels_io).
 
-    A text found by several finders appears once, with their reasons joined. Labels a part carries
-    (suspect_labels gives the analyst's own) are kept; the rest are prefilled from `model`'s predictions,
-    so the analyst corrects rather than types. Read the file back with `labels_io.read_labels`.
+    A text found by several finders appears once, with their reasons joined. Labels a part carries (a
+    part with group and topics columns: suspect_labels gives the analyst's own) are kept; the rest, e.g.
+    uncertain's rows, whose `group` is only the model's guess, are prefilled from `model`'s predictions,
+    so the analyst corrects rather than types. «ID» holds each part's `id` (see `ids=` of the finders),
+    or 'строка N' for a suspect row of a labelled file without ids. Texts are written with their personal
+    data masked. Read the file back with `labels_io.read_labels`.
     """
+    from .batch import masked_value
     from .labels_io import write_labels
 
     parts = [parts] if isinstance(parts, pd.DataFrame) else list(parts)
     if not parts:
         raise InputError("nothing to write: pass the frames of uncertain/suspect_labels/leftover_clusters")
-    for part in parts:
-        if text_col not in part.columns:
-            raise InputError(f"a part has no '{text_col}' column (columns: {', '.join(map(str, part.columns))}); "
-                             "pass text_col=")
-    keep = [text_col, "reason", "group", "topics", "is_general", "is_repeat"]
-    frame = pd.concat([p[[c for c in keep if c in p.columns]] for p in parts], ignore_index=True)
-    frame = frame.rename(columns={text_col: "text"})
-    if "reason" not in frame.columns:
-        frame["reason"] = ""
-    frame["reason"] = frame["reason"].fillna("").astype(str)
-    reasons = frame.groupby("text", sort=False)["reason"].agg(lambda r: " | ".join(dict.fromkeys(x for x in r if x)))
-    frame = frame.drop_duplicates("text").reset_index(drop=True)
-    frame["reason"] = frame["text"].map(reasons)
+    frame = pd.concat([_file_rows(p, text_col) for p in parts], ignore_index=True)
+    frame["text"] = [masked_value(t) for t in frame["text"]]  # before merging: the file holds masked texts
+    # per text, the first id and labels any part gives (a part without labels has none, not empty ones)
+    how = dict.fromkeys(["id", *_LABELS], "first") | {"reason": _joined}
+    frame = frame.groupby("text", sort=False).agg(how).reset_index()
     if model is not None:
         pred = model.predict(frame["text"].tolist())
-        given = frame["group"].fillna("").astype(str).str.len() > 0 if "group" in frame.columns \
-            else pd.Series(False, index=frame.index)
-        for col in ("group", "topics", "is_general", "is_repeat", "confidence"):
-            if col not in frame.columns:
-                frame[col] = pred[col]
-            else:
-                frame[col] = frame[col].astype(object).where(given, pred[col].astype(object))
+        given = frame["group"].notna() & frame["group"].ne("")
+        for col in _LABELS:
+            frame[col] = frame[col].where(given, pred[col].to_numpy())
+        frame["confidence"] = pred["confidence"].to_numpy()
         taxonomy = taxonomy or model.taxonomy_
-    return write_labels(frame, path, taxonomy=taxonomy)
+    return write_labels(frame, path, taxonomy=taxonomy, id_col="id" if frame["id"].notna().any() else None)
+
+
+def _file_rows(part: pd.DataFrame, text_col: str) -> pd.DataFrame:
+    """A finder frame as rows of the labelling file: text, id, reason, and the labels if it carries any."""
+    if text_col not in part.columns:
+        raise InputError(f"a part has no '{text_col}' column (columns: {', '.join(map(str, part.columns))}); "
+                         "pass text_col=")
+    out = pd.DataFrame({"text": part[text_col].to_numpy(), "id": _source_ids(part),
+                        "reason": part["reason"].fillna("").astype(str).to_numpy() if "reason" in part else ""})
+    if {"group", "topics"} <= set(part.columns):  # uncertain's lone `group` is a guess, not a label
+        for col in _LABELS:
+            if col in part.columns:
+                out[col] = part[col].to_numpy()
+    return out.reindex(columns=["text", "id", "reason", *_LABELS])
+
+
+def _source_ids(part: pd.DataFrame) -> list:
+    """Where each row comes from: the part's `id`, else its row in the labelled file suspect_labels read."""
+    if "id" in part.columns:
+        return part["id"].tolist()
+    if "row" in part.columns:
+        return [f"строка {r}" for r in part["row"]]
+    return [None] * len(part)
+
+
+def _joined(reasons: pd.Series) -> str:
+    return " | ".join(dict.fromkeys(r for r in reasons if r))
 
 
 # ---- is the new model better? -------------------------------------------------------------------

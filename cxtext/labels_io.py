@@ -174,7 +174,10 @@ def parse_flag(value) -> bool | None:
 # ---- writing ---------------------------------------------------------------------------------------
 def review_frame(frame: pd.DataFrame, *, taxonomy: Taxonomy | None = None, text_col: str = "text",
                  id_col: str | None = None, keep: Sequence[str] = ()) -> pd.DataFrame:
-    """The table write_labels writes: Russian headers, names instead of ids, да/нет for flags."""
+    """The table write_labels writes: Russian headers, names instead of ids, да/нет for flags, and the text
+    with its personal data masked (the file is stored and shared, as `cxtext label` output is)."""
+    from .batch import masked_value
+
     tax = taxonomy or load_taxonomy()
     if text_col not in frame.columns:
         raise InputError(f"column '{text_col}' not found; columns are: {', '.join(map(str, frame.columns))}; "
@@ -184,7 +187,7 @@ def review_frame(frame: pd.DataFrame, *, taxonomy: Taxonomy | None = None, text_
     out = {}
     if id_col is not None:
         out[HEADERS["id"]] = get(id_col, "")
-    out[HEADERS["text"]] = get(text_col, "")
+    out[HEADERS["text"]] = [masked_value(v) for v in get(text_col, "")]
     for col in keep:
         out[col] = get(col, "")
     out[HEADERS["group"]] = [tax.group_name(_cell(g)) if _cell(g) else "" for g in get("group", "")]
@@ -210,7 +213,8 @@ def write_labels(frame: pd.DataFrame, path: str | os.PathLike, *, taxonomy: Taxo
     `frame` holds `text_col` and any of the label columns group, topics (ids joined by ';'), is_general,
     is_repeat, confidence, reason and evidence (the words behind the labels: `cxtext.evidence`), as
     `TextClassifier.predict` joined to the texts or `cxtext label` gives them. `keep` names extra columns
-    to show after the text (e.g. the score).
+    to show after the text (e.g. the score). The text is written with its personal data masked (cards,
+    phones, e-mails, full names...), as `cxtext label` writes it.
     Empty columns 'Проверено' and 'Комментарий' are for the analyst.
     """
     from . import io
@@ -241,6 +245,8 @@ def _write_xlsx(table: pd.DataFrame, path: Path, tax: Taxonomy) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
+
+    from .io import _umask
 
     if not path.parent.exists():
         raise InputError(f"output folder {path.parent} does not exist; create it or choose another path")
@@ -275,6 +281,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, tax: Taxonomy) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: colleagues on a shared folder could not open it
         book.save(tmp)
         os.replace(tmp, path)
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 from xml.sax.saxutils import quoteattr
@@ -20,13 +21,20 @@ import pandas as pd
 from .errors import InputError
 from .evaluate import split_topics
 from .labels_io import UNKNOWN_TOPIC, LabelFileError, Problem, Resolver, parse_flag
+from .mask import mask_text
 from .taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["labeling_config", "read_annotations", "to_tasks", "write_tasks"]
 
 TO_NAME = "text"  # the <Text> tag every control labels
 GROUP, TOPICS, GENERAL, REPEAT = "group", "topics", "is_general", "is_repeat"
+CONTROLS = (GROUP, TOPICS, GENERAL, REPEAT)
+# what a JSON-MIN row holds besides the task's data and the choices (its "id" is the task's id)
+_MIN_META = {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "agreement", "drafts",
+             "predictions"}
 _FLAG_ALIAS = "true"  # a flag is one checkbox; ticked = this value in the result
+# the columns of read_annotations, before the task's other data keys
+_COLUMNS = ["task", "text", "group", "topics", "is_general", "is_repeat", "annotator", "disagree"]
 
 
 def labeling_config(taxonomy: Taxonomy | None = None, *, repeat: bool = True) -> str:
@@ -71,7 +79,9 @@ def to_tasks(frame: pd.DataFrame, *, text_col: str = "text", data_cols: Iterable
              predictions: bool = True, model_version: str = "cxtext") -> list[dict]:
     """Label Studio tasks, one per row: data['text'] (+ `data_cols`), and, when the frame has a 'group'
     column (the output of `cxtext label`), the labels as a prediction to pre-annotate with.
-    The prediction's score is the 'confidence' column when there is one."""
+    The prediction's score is the 'confidence' column when there is one. The text goes out with its
+    personal data masked, as `cxtext label` writes it; `data_cols` (e.g. an id to trace rows back by)
+    go as they are, and `read_annotations` returns them."""
     if text_col not in frame.columns:
         raise InputError(f"column '{text_col}' not found; columns are: {', '.join(map(str, frame.columns))}; "
                          "pass text_col=")
@@ -82,7 +92,7 @@ def to_tasks(frame: pd.DataFrame, *, text_col: str = "text", data_cols: Iterable
     with_pred = predictions and "group" in frame.columns
     tasks = []
     for row in frame.to_dict("records"):
-        data = {TO_NAME: "" if pd.isna(row[text_col]) else str(row[text_col])}
+        data = {TO_NAME: "" if pd.isna(row[text_col]) else mask_text(str(row[text_col]))}
         data.update({c: _json_value(row[c]) for c in data_cols})
         task: dict = {"data": data}
         group = "" if pd.isna(row.get("group")) else str(row.get("group") or "")
@@ -134,15 +144,6 @@ def _load(source) -> list[dict]:
     return source
 
 
-def _annotation(task: dict) -> dict | None:
-    """The latest annotation that was not cancelled (skipped) in Label Studio."""
-    done = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
-    if not done:
-        return None
-    return max(enumerate(done), key=lambda ia: (str(ia[1].get("updated_at") or ia[1].get("created_at") or ""),
-                                                  ia[0]))[1]
-
-
 def _choices(result: list[dict]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for item in result or []:
@@ -154,7 +155,7 @@ def _choices(result: list[dict]) -> dict[str, list[str]]:
 def _min_choices(task: dict) -> dict[str, list[str]]:
     # JSON-MIN: one choice is a string, several are {"choices": [...]}
     out = {}
-    for name in (GROUP, TOPICS, GENERAL, REPEAT):
+    for name in CONTROLS:
         value = task.get(name)
         if isinstance(value, dict):
             out[name] = list(value.get("choices", []))
@@ -165,39 +166,87 @@ def _min_choices(task: dict) -> dict[str, list[str]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Annotation:
+    """One annotator's choices on a task, from either export format."""
+
+    data: dict  # the task's data: the text and the data_cols of write_tasks
+    chosen: dict[str, list[str]]
+    annotator: object
+    when: str  # updated_at, else created_at: the latest annotation counts
+
+
+def _annotations(tasks: list[dict]) -> dict[object, list[_Annotation]]:
+    """Per task id, in export order, the annotations that were not skipped and chose something.
+
+    JSON holds one task with its list of annotations; JSON-MIN one row per annotation, the task's data and
+    the choices side by side (a task two people labelled is two rows with the same id)."""
+    found: dict[object, list[_Annotation]] = {}
+    for i, task in enumerate(tasks):
+        tid = task.get("id", i + 1)
+        if "data" in task or "annotations" in task:
+            data = task.get("data") or {}
+            anns = [_Annotation(data, _choices(a.get("result")), a.get("completed_by"), _when(a))
+                    for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+        else:
+            data = {k: v for k, v in task.items() if k not in _MIN_META and k not in CONTROLS}
+            anns = [_Annotation(data, _min_choices(task), task.get("annotator"), _when(task))]
+        # opened and submitted empty, or an unlabelled JSON-MIN row: nothing chosen, not an annotation
+        found.setdefault(tid, []).extend(a for a in anns if any(a.chosen.get(k) for k in CONTROLS))
+    return found
+
+
+def _when(annotation: dict) -> str:
+    return str(annotation.get("updated_at") or annotation.get("created_at") or "")
+
+
+def _verdict(chosen: dict[str, list[str]], resolve: Resolver) -> tuple:
+    """What an annotation says, the same whether a choice came as an id or a Russian name."""
+    groups = tuple(sorted(resolve.group(g)[0] or g for g in chosen.get(GROUP, [])))
+    topics = frozenset(resolve.topics(chosen.get(TOPICS, []))[0])
+    return groups, topics, bool(chosen.get(GENERAL)), bool(chosen.get(REPEAT))
+
+
 def read_annotations(source, *, taxonomy: Taxonomy | None = None, text_key: str = TO_NAME) -> pd.DataFrame:
     """Labels from a Label Studio export (JSON or JSON-MIN; a path or the loaded list) for train().
 
-    One row per annotated task: task, text, group, topics (ids joined by ';'), is_general, is_repeat,
-    annotator. The latest annotation that was not skipped counts; tasks nobody annotated are skipped
-    (counted in attrs['skipped']). Choices may be ids or Russian names; every bad choice is collected and
-    raised at once as LabelFileError naming its task.
+    One row per annotated task, whatever the format: task, text, group, topics (ids joined by ';'),
+    is_general, is_repeat, annotator, disagree, then the task's other data keys (e.g. the `data_cols` of
+    write_tasks; one named like a column above gets a 'data_' prefix; JSON-MIN writes the task id over a
+    data key 'id'). Of the annotations that chose something and were not skipped, the latest (updated_at)
+    counts; `disagree` marks a task whose annotators' latest choices differ (their task ids in
+    attrs['disagreements']). Tasks nobody annotated are skipped (counted in attrs['skipped']). Choices may be
+    ids or Russian names; every bad choice is collected and raised at once as LabelFileError naming its task.
     """
     tax = taxonomy or load_taxonomy()
     resolve = Resolver(tax)
-    records, problems, skipped = [], [], 0
-    for i, task in enumerate(_load(source)):
-        where = f"task {task.get('id', i + 1)}"
-        if "data" in task or "annotations" in task:
-            ann = _annotation(task)
-            if ann is None:
-                skipped += 1
-                continue
-            data, chosen, annotator = task.get("data", {}), _choices(ann.get("result")), ann.get("completed_by")
-        else:
-            data, chosen, annotator = task, _min_choices(task), task.get("annotator")
-        if not any(chosen.get(k) for k in (GROUP, TOPICS, GENERAL, REPEAT)):
-            skipped += 1  # opened and submitted empty, or an unlabelled JSON-MIN row
+    records, problems, skipped, disagreements = [], [], 0, []
+    for tid, anns in _annotations(_load(source)).items():
+        if not anns:
+            skipped += 1
             continue
-        record, bad = _record(where, data.get(text_key), chosen, resolve)
+        ordered = sorted(anns, key=lambda a: a.when)  # stable: of two at the same time, the later in the export
+        latest = ordered[-1]
+        record, bad = _record(f"task {tid}", latest.data.get(text_key), latest.chosen, resolve)
         problems += bad
+        last_words = {a.annotator: a for a in ordered}  # one who changed their mind does not disagree
+        disagree = len({_verdict(a.chosen, resolve) for a in last_words.values()}) > 1
+        if disagree:
+            disagreements.append(tid)
         if not bad:
-            records.append({"task": task.get("id", i + 1), **record, "annotator": annotator})
+            records.append({"task": tid, **record, "annotator": latest.annotator, "disagree": disagree,
+                            **_data_columns(latest.data, text_key)})
     if problems:
         raise LabelFileError(problems, "the Label Studio export")
-    out = pd.DataFrame(records, columns=["task", "text", "group", "topics", "is_general", "is_repeat", "annotator"])
-    out.attrs = {"skipped": skipped, "taxonomy": tax.name}
+    extra = dict.fromkeys(k for r in records for k in r if k not in _COLUMNS)
+    out = pd.DataFrame(records, columns=_COLUMNS + list(extra))
+    out.attrs = {"skipped": skipped, "disagreements": disagreements, "taxonomy": tax.name}
     return out
+
+
+def _data_columns(data: dict, text_key: str) -> dict:
+    """The task's data besides its text, as columns: an id given to write_tasks comes back."""
+    return {f"data_{k}" if k in _COLUMNS else k: v for k, v in data.items() if k != text_key}
 
 
 def _record(where: str, text, chosen: dict[str, list[str]], resolve: Resolver) -> tuple[dict, list[Problem]]:

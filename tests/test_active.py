@@ -11,7 +11,7 @@ import pytest
 from cxtext.active import (cluster_summary, compare_models, leftover_clusters, suspect_labels, to_label_file,
                            uncertain)
 from cxtext.classify import TextClassifier
-from cxtext.errors import ModelError
+from cxtext.errors import InputError, ModelError
 from cxtext.evaluate import split_topics
 from cxtext.labels_io import read_labels
 from cxtext.persist import default_model_dir
@@ -105,6 +105,23 @@ def test_uncertain_skips_empty_cells_and_repeats(model):
     assert set(out.index) <= {0, 1, 2, 3, 4, 8}
     assert all(texts[i] == t for i, t in zip(out.index, out["text"]))  # the index points into the input
     assert out["uncertainty"].between(0, 1).all()
+
+
+def test_texts_that_differ_only_in_case_and_repeated_emoji_count_once(model):
+    texts = ["Шаблоны платежей экономят кучу времени)", "=) шаблоны платежей экономят кучу времени)))",
+             "норм", "норм((", "перевод завис"]
+    out = uncertain(model, texts, k=10)
+    assert out.index.tolist().count(0) + out.index.tolist().count(1) == 1
+    assert {2, 3, 4} <= set(out.index)  # a sad emoji is a different comment
+
+
+def test_uncertain_carries_the_callers_ids(model):
+    texts = ["перевод завис", "", "кешбэк не пришёл", "норм"]
+    out = uncertain(model, texts, k=10, ids=["a", "b", "c", "d"])
+    assert out.columns[0] == "id"
+    assert all(out.loc[i, "id"] == "abcd"[i] for i in out.index)
+    with pytest.raises(InputError, match="ids has 2 values but there are 4 texts"):
+        uncertain(model, texts, ids=["a", "b"])
 
 
 # -- suspected label errors --------------------------------------------------------------------------
@@ -204,6 +221,45 @@ def test_to_label_file_reads_back_as_labels(tmp_path, model, suspects, clusters,
     both = set(unsure["text"]) & set(clusters["text"])
     for text in both:
         assert " | " in sheet.loc[text, "Почему в списке"]
+
+
+def test_rows_without_labels_get_the_models_labels_beside_labelled_ones(tmp_path, model, suspects, analyst, tax):
+    """uncertain's `group` is the model's guess, not a label: its rows are prefilled in full, not left blank."""
+    unsure = uncertain(model, [t for t in analyst["text"] if t not in set(suspects["text"])], k=20)
+    path = to_label_file([suspects.head(5), unsure], tmp_path / "to_label.xlsx", model=model, taxonomy=tax)
+    sheet = pd.read_excel(path, dtype=str).fillna("").set_index("Текст").loc[unsure["text"]]
+    pred = model.predict(unsure["text"].tolist())
+    assert sheet["Группа"].tolist() == [tax.group_name(g) for g in pred["group"]]
+    assert sheet["Темы"].tolist() == ["; ".join(tax.topic_name(t) for t in split_topics(v)) for v in pred["topics"]]
+    assert sheet["Слишком общий"].tolist() == ["да" if g else "нет" for g in pred["is_general"]]
+    assert (sheet["Темы"] != "").any()
+
+
+PERSONAL = "Перезвоните на +7 912 345-67-89, карта 4276 3800 1234 5678, ivan.petrov@mail.ru, Петров Иван Сергеевич"
+SECRETS = ["912 345-67-89", "4276 3800 1234 5678", "ivan.petrov@mail.ru", "Петров", "Иван"]
+
+
+def test_the_file_to_label_holds_no_personal_data(tmp_path, model, tax):
+    unsure = uncertain(model, [PERSONAL, "перевод завис, верните деньги"], k=2)
+    path = to_label_file(unsure, tmp_path / "to_label.xlsx", model=model, taxonomy=tax)
+    cells = " ".join(pd.read_excel(path, dtype=str).fillna("").to_numpy().ravel())
+    assert [s for s in SECRETS if s in cells] == []
+    assert "Перезвоните на <PHONE>, карта <CARD>, <EMAIL>, <NAME>" in cells
+
+
+def test_every_row_of_the_file_to_label_says_where_it_comes_from(tmp_path, model, suspects, analyst, tax):
+    texts = analyst["text"].tolist()
+    ids = [f"S-{i}" for i in range(len(texts))]
+    unsure = uncertain(model, texts, k=10, ids=ids)
+    clusters = leftover_clusters(model, texts, n_clusters=6, ids=ids)
+    assert all(clusters["id"] == [ids[i] for i in clusters.index])
+    no_ids = suspects.drop(columns="id").head(5)  # from a labelled file without an ID column
+    path = to_label_file([no_ids, unsure, clusters], tmp_path / "to_label.xlsx", model=model, taxonomy=tax)
+    back = read_labels(path, taxonomy=tax).set_index("text")["id"]
+    assert [back[t] for t in no_ids["text"]] == [f"строка {r}" for r in no_ids["row"]]
+    found = dict.fromkeys(unsure["text"].tolist() + clusters["text"].tolist())
+    rest = [t for t in found if t not in set(no_ids["text"])]
+    assert [back[t] for t in rest] == [ids[texts.index(t)] for t in rest]
 
 
 # -- is the new model better? ------------------------------------------------------------------------

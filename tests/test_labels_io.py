@@ -1,6 +1,8 @@
 """cxtext.labels_io: the analyst's file goes out with Russian names and comes back as train() columns."""
 from __future__ import annotations
 
+import os
+import stat
 from importlib import resources
 
 import openpyxl
@@ -207,3 +209,31 @@ def test_train_reads_labels_as_read_labels_does(tax):
     rows = labelled_rows(frame, taxonomy=tax)
     assert rows["groups"] == ["complaint", "gratitude"] and rows["topics"] == [["fees_prices", "delivery"], []]
     assert rows["general"] == [False, True] and rows["row"] == [2, 3] and rows["unlabelled"] == 1
+
+
+# -- what the file may hold, and who may open it -----------------------------------------------------
+
+PERSONAL = "Перезвоните на +7 912 345-67-89, карта 4276 3800 1234 5678, ivan.petrov@mail.ru, Петров Иван Сергеевич"
+SECRETS = ["912 345-67-89", "4276 3800 1234 5678", "ivan.petrov@mail.ru", "Петров", "Иван"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_personal_data_is_masked_in_the_file(tmp_path, tax, suffix):
+    frame = pd.DataFrame({"text": [PERSONAL, "всё хорошо"], "group": ["claim", "gratitude"]})
+    path = write_labels(frame, tmp_path / f"review{suffix}", taxonomy=tax)
+    texts = pd.read_excel(path, dtype=str) if suffix == ".xlsx" else pd.read_csv(path, sep=";", dtype=str)
+    written = texts["Текст"].tolist()
+    assert written[0] == "Перезвоните на <PHONE>, карта <CARD>, <EMAIL>, <NAME>"
+    assert written[1] == "всё хорошо"
+    assert [s for s in SECRETS if s in " ".join(texts.fillna("").to_numpy().ravel())] == []
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)], ids=["umask 022", "umask 002"])
+def test_xlsx_gets_the_mode_other_files_in_the_folder_get(tmp_path, cashback_tax, umask, mode):
+    """Not mkstemp's 0600: colleagues on a shared folder open it like the reports beside it."""
+    old = os.umask(umask)
+    try:
+        path = write_labels(LABELLED, tmp_path / "review.xlsx", taxonomy=cashback_tax)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode

@@ -139,3 +139,58 @@ def test_bad_choices_are_reported_by_task(tax):
                          taxonomy=load_taxonomy())
     assert {(p.row, p.column) for p in err.value.problems} == {("task 1", "topics"), ("task 2", "group")}
     assert "task 1, column 'topics'" in str(err.value)
+
+
+# -- personal data, ids, two annotators ---------------------------------------------------------------
+
+PERSONAL = "Перезвоните на +7 912 345-67-89, карта 4276 3800 1234 5678, ivan.petrov@mail.ru, Петров Иван Сергеевич"
+SECRETS = ["912 345-67-89", "4276 3800 1234 5678", "ivan.petrov@mail.ru", "Петров", "Иван"]
+
+
+def test_tasks_hold_no_personal_data(tmp_path):
+    frame = pd.DataFrame({"text": [PERSONAL], "group": ["claim"], "source_id": ["A-1"]})
+    written = write_tasks(frame, tmp_path / "tasks.json", data_cols=["source_id"]).read_text("utf-8")
+    assert [s for s in SECRETS if s in written] == []
+    assert "<PHONE>" in written and "<CARD>" in written and "<EMAIL>" in written and "<NAME>" in written
+
+
+def test_the_source_id_comes_back_with_the_labels(tax):
+    frame = LABELLED.assign(id=[101, 102, 103], segment=["web", "app", "app"])
+    back = read_annotations(annotate_as_predicted(to_tasks(frame, data_cols=["id", "segment"])), taxonomy=tax)
+    assert back["id"].tolist() == [101, 102, 103] and back["segment"].tolist() == ["web", "app", "app"]
+    assert back["task"].tolist() == [1, 2, 3]  # Label Studio's own id stays apart
+
+
+def test_a_data_key_named_like_a_label_column_is_kept_apart(tax):
+    task = _task(1, _ann("claim"))
+    task["data"]["group"] = "VIP"
+    out = read_annotations([task], taxonomy=tax)
+    assert (out.loc[0, "group"], out.loc[0, "data_group"]) == ("claim", "VIP")
+
+
+def _min(tid, group, annotator, updated, **extra):
+    """A JSON-MIN row: one per annotation, the task's data beside the choices."""
+    return {"id": tid, "text": f"текст {tid}", "group": group, "annotator": annotator, "updated_at": updated,
+            **extra}
+
+
+def test_two_annotators_give_one_row_per_task_and_their_disagreement_in_both_formats(tax):
+    def ann(group, who, updated):
+        return dict(_ann(group, updated=updated), completed_by=who)
+
+    json_export = [_task(1, ann("claim", 1, "2026-01-01"), ann("complaint", 2, "2026-01-02")),
+                   _task(2, ann("gratitude", 1, "2026-01-01"), ann("Благодарность", 2, "2026-01-03")),
+                   _task(3, ann("claim", 1, "2026-01-01"), ann("complaint", 1, "2026-01-05"))]  # changed mind
+    json_min = [_min(1, "complaint", 2, "2026-01-02"), _min(1, "claim", 1, "2026-01-01"),
+                _min(2, "gratitude", 1, "2026-01-01"), _min(2, "Благодарность", 2, "2026-01-03"),
+                _min(3, "claim", 1, "2026-01-01"), _min(3, "complaint", 1, "2026-01-05")]
+    for export in (json_export, json_min):
+        out = read_annotations(export, taxonomy=tax)
+        assert out[["task", "group", "annotator", "disagree"]].values.tolist() == [
+            [1, "complaint", 2, True], [2, "gratitude", 2, False], [3, "complaint", 1, False]]
+        assert out.attrs["disagreements"] == [1]
+
+
+def test_json_min_data_keys_come_back(tax):
+    out = read_annotations([_min(5, "claim", 1, "2026-01-01", source_id="A-7", lead_time=3.2)], taxonomy=tax)
+    assert out.loc[0, "source_id"] == "A-7" and "lead_time" not in out

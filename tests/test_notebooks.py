@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -35,7 +36,8 @@ def test_parameters_come_first_and_ci_can_redirect_outputs(name):
     assert 'os.environ.get("CXTEXT_FAST")' in first_code
 
 
-def run(name: str, tmp_path: Path, monkeypatch) -> None:
+def run(name: str, tmp_path: Path, monkeypatch, **params):
+    """Execute the notebook (parameters of its first cell set as `params` say) and return it with outputs."""
     from nbclient import NotebookClient
 
     if not (default_model_dir() / "model.json").exists() and not os.environ.get("CXTEXT_MODEL"):
@@ -44,13 +46,23 @@ def run(name: str, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CXTEXT_OUT", str(tmp_path / "out"))
     monkeypatch.setenv("CXTEXT_MODEL_OUT", str(tmp_path / "my_model"))
     nb = read(name)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    for key, value in params.items():
+        first.source, found = re.subn(rf"^{key} = .*$", f"{key} = {value!r}", first.source, flags=re.M)
+        assert found == 1, f"{name} has no parameter {key}"
     NotebookClient(nb, timeout=240, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return nb
+
+
+def printed(nb) -> str:
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
 @pytest.mark.slow
 def test_01_labels_a_survey_and_writes_reports(tmp_path, monkeypatch):
-    run(NAMES[0], tmp_path, monkeypatch)
+    nb = run(NAMES[0], tmp_path, monkeypatch)
+    assert re.search(r"NPS overall: -?\d+\.\d \(95% interval -?\d+\.\d to -?\d+\.\d; \d+ answers\)", printed(nb))
     out = tmp_path / "out"
     assert (out / "report.xlsx").stat().st_size and (out / "report.html").stat().st_size
     check = pd.read_excel(out / "labels_to_check.xlsx", dtype=str)
@@ -78,3 +90,26 @@ def test_03_writes_a_file_to_label(tmp_path, monkeypatch):
     tax = load_taxonomy().with_topic("cashback_program", "Кешбэк-программа")
     todo = read_labels(tmp_path / "out" / "to_label.xlsx", taxonomy=tax)
     assert len(todo) >= 30 and todo["text"].is_unique
+    assert (todo["id"] != "").all()  # each row traces back to the survey or the labelled file
+
+
+PERSONAL = "Перезвоните на +7 912 345-67-89, карта 4276 3800 1234 5678, ivan.petrov@mail.ru, Петров Иван Сергеевич"
+SECRETS = ["912 345-67-89", "4276 3800 1234 5678", "ivan.petrov@mail.ru", "Петров", "Иван"]
+
+
+@pytest.mark.slow
+def test_01_writes_no_personal_data(tmp_path, monkeypatch):
+    from cxtext.demo import sample_survey_path
+    from cxtext.io import read_table, write_table
+
+    survey = read_table(sample_survey_path()).head(400)  # 400: the fast run keeps every row
+    survey.loc[[3, 77], "text"] = [PERSONAL, "Иванова Мария Петровна, тел. 8-912-345-67-89: перевод завис"]
+    write_table(survey, tmp_path / "survey.csv")
+    run(NAMES[0], tmp_path, monkeypatch, SURVEY=str(tmp_path / "survey.csv"))
+    out = tmp_path / "out"
+    written = {"survey_labelled.csv": pd.read_csv(out / "survey_labelled.csv", dtype=str),
+               "labels_to_check.xlsx": pd.read_excel(out / "labels_to_check.xlsx", dtype=str)}
+    for name, frame in written.items():
+        cells = " ".join(frame.fillna("").to_numpy().ravel())
+        assert [s for s in SECRETS + ["Иванова", "345-67-89"] if s in cells] == [], name
+        assert "<PHONE>" in cells and "<NAME>" in cells, name
