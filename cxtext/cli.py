@@ -107,8 +107,8 @@ def _evaluate(args) -> None:
             metrics = evaluate_model(model, frame, cols, taxonomy=args.taxonomy, checked_only=args.checked_only)
     except LabelFileError as exc:
         if args.model is None and any(p.kind == UNKNOWN_TOPIC for p in exc.problems):
-            raise InputError(f"{exc}\nThe default model was evaluated (no --model given): for a model trained "
-                             "with topics of your own, pass --model DIR, its folder.") from exc
+            raise InputError(f"{exc}\nNo --model was given, so the labels were read with the default model's "
+                             "taxonomy: for a model trained with topics of your own, pass --model DIR, its folder.") from exc
         raise
     _print_metrics({"evaluation": metrics})
     if args.json:

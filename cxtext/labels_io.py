@@ -77,11 +77,29 @@ class LabelFileError(InputError):
 
     def __init__(self, problems: Sequence[Problem], source: str = "labels"):
         self.problems = list(problems)
-        shown = "\n  ".join(str(p) for p in self.problems[:30])
-        more = f"\n  ... and {len(self.problems) - 30} more" if len(self.problems) > 30 else ""
+        lines = _grouped(self.problems)
+        shown = "\n  ".join(lines[:30])
+        more = f"\n  ... and {len(lines) - 30} more" if len(lines) > 30 else ""
         super().__init__(f"{len(self.problems)} problem(s) in {source}:\n  {shown}{more}\n"
                          "Fix these cells (a group or topic is written as its Russian name or its id) and read "
                          "the file again.")
+
+
+def _grouped(problems: Sequence[Problem]) -> list[str]:
+    """One line per distinct bad value: "rows 2, 3, 4 and 27 more, column 'topics', value 'cashback': ...",
+    so a topic missing from the taxonomy is said once, not on every row that names it."""
+    rows: dict[tuple, list] = {}
+    for p in problems:
+        rows.setdefault((p.column, p.value, p.message), []).append(p.row)
+    lines = []
+    for (column, value, message), where in rows.items():
+        if len(where) == 1:
+            lines.append(str(Problem(where[0], column, value, message)))
+        else:
+            more = f" and {len(where) - 3} more" if len(where) > 3 else ""
+            shown = ", ".join(map(str, where[:3])) + more
+            lines.append(str(Problem(f"rows {shown}", column, value, message)))
+    return lines
 
 
 def _key(value: str) -> str:

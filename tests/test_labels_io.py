@@ -237,3 +237,12 @@ def test_xlsx_gets_the_mode_other_files_in_the_folder_get(tmp_path, cashback_tax
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_a_bad_value_on_many_rows_is_named_once_with_its_rows():
+    frame = pd.DataFrame({"text": [f"кешбэк {i}" for i in range(30)], "group": "complaint", "topics": "cashback"})
+    with pytest.raises(LabelFileError) as caught:
+        read_labels(frame)
+    message = str(caught.value)
+    assert len(caught.value.problems) == 30 and message.count("'cashback' is not a topic") == 1
+    assert "rows 2, 3, 4 and 27 more, column 'topics'" in message

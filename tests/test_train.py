@@ -278,7 +278,7 @@ def test_evaluate_reads_labels_with_the_taxonomy_it_is_given(tmp_path, capsys):
     assert main(["evaluate", str(file)]) == 2
     err = capsys.readouterr().err
     assert "'Кешбэк' is not a topic of taxonomy 'cxtext-default'" in err
-    assert "The default model was evaluated (no --model given)" in err  # the likelier fix: the model trained on it
+    assert "No --model was given, so the labels were read with the default model's" in err  # the likelier fix: the model trained on it
     # the labels are read now, but the default model does not know the topic: measuring it would mislead
     assert main(["evaluate", str(file), "--taxonomy", str(tmp_path / "tax.yaml")]) == 2
     assert "the labels use cashback of taxonomy" in capsys.readouterr().err
