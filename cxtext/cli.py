@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--score-col", required=True)
     p.add_argument("--scale", choices=["nps", "csi", "csat", "ces", "ces7"], default="nps",
                    help="nps 0-10; csi/csat 1-5; ces 1-5; ces7 1-7")
-    p.add_argument("--text-col", default="text")
+    p.add_argument("--text-col", help="the comments, for the report's examples (default: a column named text, if "
+                                       "any; without one the report has no examples)")
     p.add_argument("--period-col")
     p.add_argument("--segment-col")
     p.add_argument("--volume", help="CSV/XLSX with period and volume columns, for contact rate (implies --contacts)")

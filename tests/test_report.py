@@ -361,3 +361,13 @@ def test_example_scores_read_from_csv_are_numbers_in_excel(tmp_path):
 
 def test_the_impact_legend_says_which_way_the_score_would_move(report):
     assert "влияние −5 значит, что NPS был бы на 5 выше" in report[2].read_text("utf-8")
+
+
+def test_the_command_line_report_needs_no_text_column(tmp_path, capsys):
+    from cxtext.cli import main
+
+    frame = pd.DataFrame({"id": range(40), "Комментарий": ["курьер опоздал"] * 40, "score": [3, 9] * 20,
+                          "topics": ["delivery", ""] * 20, "is_general": [False, True] * 20})
+    frame.to_csv(tmp_path / "labelled.csv", index=False)
+    assert main(["report", str(tmp_path / "labelled.csv"), "-o", str(tmp_path / "r.html"), "--score-col", "score"]) == 0
+    assert (tmp_path / "r.html").exists()
