@@ -340,8 +340,8 @@ def _output_options(src: Path, dst: Path, encoding, bom, sep, input_encoding, in
             io.checked_encoding(encoding, output=True)
         except InputError:
             encoding = "utf-8"
-    if bom is None:
-        bom = found is not None and found.encoding == "utf-8-sig"
+    if bom is None:  # a BOM in, a BOM out; UTF-16 (Excel's "Unicode text") comes out as UTF-8 that Excel reads
+        bom = found is not None and (found.encoding == "utf-8-sig" or found.encoding.startswith("utf-16"))
     if sep is None:
         sep = "\t" if dst.suffix.lower() == ".tsv" else (found.sep if found else ",")
     return {"encoding": encoding, "bom": bom, "sep": sep}

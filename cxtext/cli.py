@@ -61,7 +61,7 @@ def _train(args) -> None:
     project = source.name == "corpus" and (source.parent / "taxonomy.yaml").exists()  # a model's own corpus/
     save(model, args.output, make_card(model, metrics, data_note=note, project_corpus=project))
     if metrics["unlabelled_rows"]:
-        print(f"{metrics['unlabelled_rows']} row(s) without a group left out: not labelled yet", file=sys.stderr)
+        print(f"{metrics['unlabelled_rows']} row(s) left out: without a group (not labelled yet), or not marked checked with --checked-only", file=sys.stderr)
     _print_metrics(metrics)
     print(f"model written to {args.output}")
 

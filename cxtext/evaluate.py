@@ -147,7 +147,7 @@ def format_metrics(metrics: dict) -> str:
         return "n/a" if value is None else f"{value:.2f}"
 
     left_out = metrics.get("unlabelled_rows", 0)
-    lines = [f"texts: {metrics['n']}" + (f" ({left_out} row(s) without a group left out: not labelled yet)"
+    lines = [f"texts: {metrics['n']}" + (f" ({left_out} row(s) left out: without a group (not labelled yet), or not marked checked with --checked-only)"
                                          if left_out else ""),
              f"group accuracy {metrics['group_accuracy']:.3f}  macro-F1 {figure('group_macro_f1')}{over_groups()}",
              f"topics micro-F1 {figure('topic_micro_f1')}  macro-F1 {figure('topic_macro_f1')}",

@@ -362,6 +362,23 @@ def _number_columns(frame: pd.DataFrame) -> set[int]:
     return found
 
 
+def _no_carriage_returns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells with "\r\n" and a lone "\r" as "\n": CSV lines end in "\n", so a lone "\r" would go
+    unquoted and split its row in two when read back."""
+    out = frame
+    for k, (_, series) in enumerate(frame.items()):
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        try:
+            has = series.str.contains("\r", regex=False, na=False).to_numpy(bool)
+        except AttributeError:  # a column of no text at all (yes/no flags)
+            continue
+        if has.any():
+            out = frame.copy() if out is frame else out
+            out.iloc[has, k] = series[has].map(lambda v: v.replace("\r\n", "\n").replace("\r", "\n"))
+    return out
+
+
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists become '; '-joined text so CSV and Excel show them readably."""
     out = None
@@ -493,7 +510,7 @@ class TableWriter:
         # parquet opens on the first write, once the schema is known
 
     def _write_csv(self, frame: pd.DataFrame, header: bool = False) -> None:
-        frame, neutralised = _neutralised(_flat(frame), header)
+        frame, neutralised = _neutralised(_no_carriage_returns(_flat(frame)), header)
         self.info["neutralised_cells"] += neutralised
         text = frame.to_csv(sep=self.sep, index=False, header=header, lineterminator="\n")
         try:

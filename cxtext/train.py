@@ -130,10 +130,13 @@ def evaluate_model(model: TextClassifier, frame: pd.DataFrame, cols: LabelColumn
         raise InputError(f"the labels use {', '.join(unknown)} of taxonomy '{tax.name}', which the model "
                          f"(taxonomy '{model.taxonomy_.name}') does not know; measure a model trained with "
                          "that taxonomy (cxtext train ... --taxonomy FILE, then evaluate --model DIR)")
-    pred = model.predict(rows["texts"])
-    metrics = score_labels(pred, rows["groups"], rows["topics"], rows["general"] if rows["general_given"] else None,
-                           model.topics_, rows.get("repeat"))
+    kept = _last_of_each_text(rows, frame.attrs.get("source", "the labels")).tolist()  # a text counts once
+    pick = lambda key: [rows[key][i] for i in kept] if rows.get(key) is not None else None  # noqa: E731
+    pred = model.predict(pick("texts"))
+    metrics = score_labels(pred, pick("groups"), pick("topics"), pick("general") if rows["general_given"] else None,
+                           model.topics_, pick("repeat"))
     metrics["unlabelled_rows"] = rows["unlabelled"]
+    metrics["duplicate_texts_dropped"] = len(rows["texts"]) - len(kept)
     return metrics
 
 

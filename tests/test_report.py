@@ -371,3 +371,11 @@ def test_the_command_line_report_needs_no_text_column(tmp_path, capsys):
     frame.to_csv(tmp_path / "labelled.csv", index=False)
     assert main(["report", str(tmp_path / "labelled.csv"), "-o", str(tmp_path / "r.html"), "--score-col", "score"]) == 0
     assert (tmp_path / "r.html").exists()
+
+
+def test_the_html_names_the_topics_that_pull_the_score_down_as_the_excel_does(report):
+    summary, xlsx, html = report
+    page = re.sub(r"<[^>]+>", "", html.read_text("utf-8"))
+    assert f"Тянут оценку вниз: {', '.join(summary['pulls_down'])}" in page
+    rows = {r[0]: r[1] for r in openpyxl.load_workbook(xlsx)["Сводка"].iter_rows(values_only=True) if r[0]}
+    assert rows["Тянут оценку вниз"] == ", ".join(summary["pulls_down"])

@@ -252,7 +252,7 @@ def test_train_and_evaluate_read_the_file_read_labels_reads(tmp_path, capsys):
     labels = read_labels(tmp_path / "labels.csv")
     assert metrics["n"] == len(labels) == 11 and metrics["unlabelled_rows"] == 1
     assert metrics["per_topic"]["fees_prices"]["support"] == labels["topics"].str.contains("fees_prices").sum() == 5
-    assert "1 row(s) without a group left out" in capsys.readouterr().out
+    assert "1 row(s) left out: without a group" in capsys.readouterr().out
     # the default column names find the Russian headers too
     assert main(["train", str(tmp_path / "labels.csv"), "-o", str(tmp_path / "m"), "--holdout", "0"]) == 0
     assert "fees_prices" in load_model(tmp_path / "m").predict(["комиссия за перевод выросла"]).loc[0, "topics"]
@@ -428,3 +428,13 @@ def test_a_text_labelled_again_is_trained_on_its_last_label(corpus):
     with pytest.warns(UserWarning, match=r"5 text\(s\) are labelled more than once, differently"):
         model, metrics = train(pd.concat([labels, corrected]), holdout=0, cv=2)
     assert metrics["duplicate_texts_dropped"] == 5
+
+
+def test_evaluate_counts_a_text_given_twice_once_with_its_last_label(tmp_path, capsys):
+    data = pd.DataFrame({"text": ["Курьер опоздал на три часа", "Спасибо, всё отлично", "Курьер опоздал на три часа"],
+                         "group": ["gratitude", "gratitude", "complaint"], "topics": ["delivery", "", "delivery"],
+                         "is_general": [False, True, False]})
+    assert main(["evaluate", _labels_file(tmp_path, data), "--json", str(tmp_path / "m.json")]) == 0
+    metrics = json.loads((tmp_path / "m.json").read_text("utf-8"))
+    assert metrics["n"] == 2 and metrics["duplicate_texts_dropped"] == 1 and metrics["group_accuracy"] == 1.0
+    assert "labelled more than once, differently" in capsys.readouterr().err

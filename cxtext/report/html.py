@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import charts
 from ..drivers import ALL
-from .tables import ReportData, contacts_note, fmt, fmt_pct, overall_trend, reliability_note
+from .tables import ReportData, contacts_note, fmt, fmt_pct, overall_trend, reliability_note, summary
 
 CSS = """
 body{font-family:"Segoe UI","DejaVu Sans",Arial,sans-serif;color:#1f2933;background:#f5f6f8;margin:0}
@@ -194,6 +194,14 @@ def _definition(d: ReportData) -> str:
     return f"{d.metric} = средняя оценка по шкале; негативные — нижняя часть шкалы"
 
 
+def _headline(d: ReportData) -> str:
+    """«Тянут оценку вниз» / «Поднимают оценку»: the significant topics only, as the Excel summary names them."""
+    s = summary(d)
+    line = lambda label, names: f"<p><b>{label}:</b> {escape(', '.join(names)) or '—'}</p>"  # noqa: E731
+    return '<div class="panel">' + line("Тянут оценку вниз", s["pulls_down"]) + line("Поднимают оценку", s["lifts"]) \
+        + "</div>"
+
+
 def render(d: ReportData) -> str:
     """The full HTML page as a string."""
     period = f"период {d.period_range[0]} — {d.period_range[1]}, " if d.period_range else ""
@@ -205,7 +213,7 @@ def render(d: ReportData) -> str:
             pct=("share",)) + "</div>")
     body = (f"<h1>Отчёт по отзывам клиентов: {escape(d.metric)}</h1>"
             f'<p class="sub">{escape(period)}{fmt(d.rows, 0)} ответов, сформирован '
-            f'{_dt.date.today().strftime("%d.%m.%Y")} (cxtext)</p>' + notes + _cards(d)
+            f'{_dt.date.today().strftime("%d.%m.%Y")} (cxtext)</p>' + notes + _cards(d) + _headline(d)
             + "<h2>Матрица приоритетов</h2>" + _drivers(d) + _trends(d) + _segments(d) + _contacts(d)
             + _examples(d) + quality
             + f"<footer>{escape(_definition(d))}; интервалы 95%; p-значения скорректированы методом "
