@@ -387,3 +387,13 @@ def test_a_header_under_group_names_is_found(tmp_path, model):
     book.save(tmp_path / "in.xlsx")
     summary = label_file(tmp_path / "in.xlsx", tmp_path / "out.csv", text_col="Комментарий", model=model, quiet=True)
     assert summary["title_rows_skipped"] == ["Клиент Опрос"] and summary["statuses"] == {"ok": 1}
+
+
+def test_excels_unicode_text_comes_back_as_utf8_with_a_bom(tmp_path, model):
+    pd.DataFrame({"id": ["001", "002"], "text": ["не могу дозвониться", "спасибо"]}).to_csv(
+        tmp_path / "in.txt", sep="\t", index=False, encoding="utf-16")
+    summary = label_file(tmp_path / "in.txt", tmp_path / "out.csv", text_col="text", id_col="id", model=model,
+                         quiet=True)
+    raw = (tmp_path / "out.csv").read_bytes()
+    assert summary["encoding"] == "utf-8-sig" and raw.startswith(b"\xef\xbb\xbfid\ttext")
+    assert io.read_table(tmp_path / "out.csv")["id"].tolist() == ["001", "002"]

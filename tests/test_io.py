@@ -383,3 +383,11 @@ def test_xlsx_output_writes_a_column_of_plain_numbers_as_numbers_and_ids_as_text
     io.write_table(frame, tmp_path / "out.xlsx")
     rows = list(openpyxl.load_workbook(tmp_path / "out.xlsx").active.iter_rows(min_row=2, values_only=True))
     assert rows == [("00123", 9, "курьер опоздал"), ("124", 8.5, "5")]
+
+
+def test_a_lone_carriage_return_in_a_cell_does_not_split_its_row(tmp_path):
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "text": ["не работает\rприложение", "ок", "курьер\r\nопоздал"]})
+    io.write_table(frame, tmp_path / "out.csv")
+    back = io.read_table(tmp_path / "out.csv")
+    assert back["id"].tolist() == ["1", "2", "3"]
+    assert back["text"].tolist() == ["не работает\nприложение", "ок", "курьер\nопоздал"]
