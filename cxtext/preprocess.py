@@ -212,6 +212,12 @@ def _said_once(text: str) -> str:
     return text if len(kept) == len(sentences) else " ".join(kept)
 
 
+def _lines_once(text: str) -> str:
+    """`_said_once` before normalising, which joins lines: a line pasted again (no full stop to end it) is
+    seen only here; sentences that differ in case only are seen after."""
+    return _said_once(text) if "\n" in text else text
+
+
 def _is_junk(text: str) -> bool:
     if not _CONTROL.search(text):
         return False
@@ -242,7 +248,7 @@ def _steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     if not said or said.isspace():
         return "", "", "", EMPTY
     masked = mask_text(said, by_words=False)  # names and flats are masked where text is written out
-    text = _said_once(normalize(_said_once(masked)))  # lines pasted again, then sentences differing in case
+    text = _said_once(normalize(_lines_once(masked)))
     return _features(text, stop), text, masked, NO_CUSTOMER if unsure else TRUNCATED if cut else OK  # review first
 
 
@@ -254,7 +260,7 @@ def _simple_steps(raw: str, stop: frozenset[str]) -> tuple[str, str, str, str]:
     """
     if not raw or raw.isspace():
         return "", "", "", EMPTY
-    text = _said_once(normalize_plain(_said_once(raw)))
+    text = _said_once(normalize_plain(_lines_once(raw)))
     return _feature_words(_simple_tokens(text), stop), text, raw, OK
 
 
