@@ -58,9 +58,10 @@ _LABELS = "|".join(re.escape(label) for label in sorted(ROLES, key=len, reverse=
 _NAME = r"(?:[ \t]+(?-i:\d{1,2}|[А-ЯЁA-Z][а-яёa-z]+(?:[ \t][А-ЯЁA-Z]\.){0,2}))?"  # capitalised, in any flags
 _LABEL = re.compile(
     rf"(?:^|(?<=[\s.!?;,]))(?:{_TIME}[ \t]*)?(?P<label>(?:{_LABELS}){_NAME}|{_DIARISED})"
-    rf"(?:[ \t]*\([^()\n]{{0,40}}\))?(?:[ \t]*{_TIME})?[ \t]*[:：]",
+    rf"(?:[ \t]*\([^()\n]{{0,40}}\))?(?:(?:[ \t]*{_TIME})?[ \t]*[:：]|,[ \t]*{_TIME}[ \t]*(?=\r?\n))",
     re.IGNORECASE | re.MULTILINE,
-)
+)  # the last form is a Telegram export's: "Клиент, [14.05.2024 12:01]" on a line of its own, the words below
+_STAMPED_LINE = re.compile(r",[ \t]*\[[\d./, :]+\][ \t]*\r?\n")
 
 _LABEL_COLON = re.compile(r"(?<!\d)[:：]|[:：](?!\d)")  # a colon that is not a time's ("10:30")
 _DIARISED_LABEL = re.compile(_DIARISED, re.IGNORECASE)
@@ -242,7 +243,8 @@ def split_customer(transcript: Transcript) -> tuple[str, bool]:
     an agent-only transcript, and an empty text would lose the topic either way; a reader should check.
     """
     if isinstance(transcript, str):
-        if ":" not in transcript and "：" not in transcript or not _LABEL_COLON.search(transcript):
+        if (":" not in transcript and "：" not in transcript or not _LABEL_COLON.search(transcript)) \
+                and not (":" in transcript and _STAMPED_LINE.search(transcript)):
             return transcript, False  # the fast path for plain comments (a colon in "10:30" ends no label)
         structured = _json_turns(transcript) if _looks_like_json(transcript) else None
         turns = _text_turns(transcript) if structured is None else structured

@@ -160,6 +160,8 @@ def test_review_findings_on_labels(text, expected):
     "[14.05.2024, 12:03:00] Клиент: спасибо жду",  # WhatsApp
     "14.05.24, 12:01 - Клиент: карта не работает\n14.05.24, 12:02 - Оператор: проверю\n"
     "14.05.24, 12:03 - Клиент: спасибо жду",  # WhatsApp's Android export
+    "Клиент, [14.05.2024 12:01]\nкарта не работает\n\nОператор, [14.05.2024 12:02]\nпроверю\n\n"
+    "Клиент, [14.05.2024 12:03]\nспасибо жду",  # Telegram Desktop's text export
 ])
 def test_a_chat_export_with_dated_times_gives_the_customer_words_only(chat):
     assert split_customer(chat) == ("карта не работает\nспасибо жду", False)
