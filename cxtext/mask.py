@@ -207,17 +207,19 @@ def _name_kinds(word: str) -> frozenset[str]:
     return frozenset(g for tag in known for g in ("Name", "Surn") if g in tag)
 
 
+_NAME_PARTS = re.compile(_NAME_PART)
+_FIRST = frozenset({"Name", "Init"})
+
+
 def _full_names(match: re.Match[str]) -> Iterator[tuple[int, int]]:
-    """Pairs of neighbouring capitalised words (or initials) that are a first name and a surname."""
-    parts = [(m.span(), _name_kinds(m.group())) for m in re.finditer(_NAME_PART, match.group())]
-    base = match.start()
+    """Pairs of neighbouring capitalised words (or initials): a surname and a first name or initials, in
+    either order."""
+    parts = [(m.start(), m.end(), _name_kinds(m.group())) for m in _NAME_PARTS.finditer(match.string, *match.span())]
     i = 0
     while i + 1 < len(parts):
-        (a, kinds_a), (b, kinds_b) = parts[i], parts[i + 1]
-        if ("Name" in kinds_a and "Surn" in kinds_b) or ("Surn" in kinds_a and kinds_b & {"Name", "Init"}) or (
-            "Init" in kinds_a and "Surn" in kinds_b
-        ):
-            yield base + a[0], base + b[1]
+        (start, _, a), (_, end, b) = parts[i], parts[i + 1]
+        if ("Surn" in a and b & _FIRST) or ("Surn" in b and a & _FIRST):
+            yield start, end
             i += 2
         else:
             i += 1
