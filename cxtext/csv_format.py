@@ -51,6 +51,9 @@ class CsvFormat:
     errors: str = "strict"  # "replace": UTF-8 but for a few broken bytes; their rows read "\ufffd" and are marked
     given: frozenset = frozenset()  # "encoding", "sep": what the caller gave rather than detection found
     title_rows: int = 0  # lines above the header holding a title ("Выгрузка за июнь"), skipped
+    # "\n" when lines end in "\n" alone and a cell holds a lone "\r" (pandas writes it unquoted): else the
+    # reader would end the row there
+    line_end: str | None = None
 
 
 def _existing(path: str | os.PathLike) -> Path:
@@ -148,7 +151,9 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
     sep = sep or _sniff_sep(text)
-    return CsvFormat(encoding=encoding, sep=sep, errors=errors, given=given, title_rows=_csv_title_rows(text, sep))
+    line_end = "\n" if "\r" in text and "\r\n" not in text and "\n" in text else None
+    return CsvFormat(encoding=encoding, sep=sep, errors=errors, given=given, title_rows=_csv_title_rows(text, sep),
+                     line_end=line_end)
 
 
 def _check_text(path: Path, sample: bytes, encoding: str | None) -> None:
@@ -297,7 +302,7 @@ def _csv_kwargs(fmt: CsvFormat) -> dict:
     # keep_default_na=False: a comment "NA" or "null" is text, and an empty cell stays ""
     # index_col=False: a first row longer than the header must not turn the first column into an index
     return dict(sep=fmt.sep, encoding=fmt.encoding, encoding_errors=fmt.errors, dtype=str, keep_default_na=False,
-                na_filter=False, engine="c", index_col=False, skiprows=fmt.title_rows)
+                na_filter=False, engine="c", index_col=False, skiprows=fmt.title_rows, lineterminator=fmt.line_end)
 
 
 def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:

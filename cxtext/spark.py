@@ -22,6 +22,7 @@ __all__ = ["label", "label_file"]
 
 _MODELS: dict = {}  # model key -> loaded model, one per executor Python process
 _ROW = "__cxtext_row"
+_CUSTOMER = "__cxtext_customer"  # the customer id as history compares it
 _LABEL_TYPES = {"group": "string", "group_name": "string", "topics": "string", "topic_names": "string",
                 "is_general": "boolean", "is_repeat": "boolean", "confidence": "double",
                 "needs_review": "boolean", "status": "string"}
@@ -105,8 +106,10 @@ def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | N
 
     from . import io
 
-    io.check_columns(df.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
-                                  "time-col": time_col})
+    names = io.match_columns(df.columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
+                                          "time-col": time_col})  # " Text " for text, as the local engine finds it
+    io.check_columns(df.columns, names)
+    text_col, id_col, customer_col, time_col = names.values()
     if (customer_col is None) != (time_col is None):
         raise InputError("repeats from history need both a customer column and a time column; pass both or neither")
     spark = df.sparkSession
@@ -118,12 +121,26 @@ def label(df, text_col: str, *, id_col: str | None = None, customer_col: str | N
     window = _model(key).taxonomy_.repeat_window_days  # on the driver; SparkFiles serves it here too
     numbered = df if _ROW in df.columns else df.withColumn(_ROW, F.monotonically_increasing_id())
     labelled = numbered.mapInPandas(labeller, _schema(numbered, renamed))
-    has_customer = F.col(customer_col).isNotNull() & (F.trim(F.col(customer_col).cast("string")) != "")
-    marked = labelled.filter(has_customer).groupBy(customer_col).applyInPandas(
+    # one customer's contacts together, by the id as the local engine compares it: "42" and " 42 " are one
+    keyed = labelled.withColumn(_CUSTOMER, F.trim(F.col(customer_col).cast("string")))
+    has_customer = F.col(_CUSTOMER).isNotNull() & (F.col(_CUSTOMER) != "")
+    marked = keyed.filter(has_customer).groupBy(_CUSTOMER).applyInPandas(
         functools.partial(_repeats_of_customer, customer_col=customer_col, time_col=time_col, window_days=window),
-        labelled.schema)
-    together = marked.unionByName(labelled.filter(~has_customer | F.col(customer_col).isNull()))
-    return together.orderBy(_ROW).drop(_ROW)
+        keyed.schema)
+    together = marked.unionByName(keyed.filter(~has_customer | F.col(_CUSTOMER).isNull()))
+    return together.orderBy(_ROW).drop(_ROW, _CUSTOMER)
+
+
+def _unquoted(df):
+    """CSV cells without the quote cxtext writes before a cell Excel would run ("'=СУММ(A1)" reads "=СУММ(A1)"),
+    as the local engine reads them (io._restored)."""
+    from pyspark.sql import functions as F
+
+    from .io import _FORMULA_START
+
+    pattern = "^'(?='*" + _FORMULA_START.replace(r"\Z", r"\z") + ")"  # Java's \z is Python's \Z
+    return df.select([F.regexp_replace(F.col(f"`{c}`"), pattern, "").alias(c) if t == "string" else F.col(f"`{c}`")
+                      for c, t in df.dtypes])
 
 
 def _spread(df):
@@ -189,8 +206,9 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
         from . import io
 
         columns = next(io.iter_table(src, 1, encoding=encoding, sep=sep)).columns
-        io.check_columns(columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
-                                   "time-col": time_col}, src)
+        names = io.match_columns(columns, {"text-col": text_col, "id-col": id_col, "customer-col": customer_col,
+                                           "time-col": time_col})
+        io.check_columns(columns, names, src)
     spark = spark or _session()
     if src.lower().rstrip("/").endswith((".csv", ".tsv", ".txt")):
         if "://" not in src and Path(src).is_file():
@@ -208,8 +226,8 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
         if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
             # Spark 4 reads only UTF/ASCII/latin-1 CSV unless Java's other charsets are let in (cp1251)
             spark.conf.set("spark.sql.legacy.javaCharsets", "true")
-        df = _spread(spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False,
-                                    multiLine=True, escape='"'))
+        df = _unquoted(_spread(spark.read.csv(src, header=True, sep=sep, encoding=encoding, inferSchema=False,
+                                              multiLine=True, escape='"')))
     else:
         df = spark.read.parquet(src)
     out = label(df, text_col, id_col=id_col, customer_col=customer_col, time_col=time_col, model_path=model_path,

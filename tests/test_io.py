@@ -391,3 +391,9 @@ def test_a_lone_carriage_return_in_a_cell_does_not_split_its_row(tmp_path):
     back = io.read_table(tmp_path / "out.csv")
     assert back["id"].tolist() == ["1", "2", "3"]
     assert back["text"].tolist() == ["не работает\nприложение", "ок", "курьер\nопоздал"]
+
+
+def test_a_lone_cr_written_unquoted_by_pandas_stays_in_its_cell(tmp_path):
+    frame = pd.DataFrame({"id": ["00001", "00002"], "text": ["первая строка\rвторая строка", "спасибо"]})
+    frame.to_csv(tmp_path / "in.csv", index=False)  # pandas leaves a lone CR unquoted when lines end in LF
+    assert io.read_table(tmp_path / "in.csv").to_dict("records") == frame.to_dict("records")

@@ -166,3 +166,20 @@ def test_a_multiline_csv_is_labelled_on_every_core_and_keeps_its_order(spark, tm
     got = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "history_out").glob("part-*.parquet"))])
     assert got["id"].tolist() == frame["id"].tolist() and got["is_repeat"].any()
     assert "__cxtext_row" not in got.columns
+
+
+def test_spark_matches_the_local_engine_on_spaced_ids_quoted_formulas_and_loose_column_names(spark, tmp_path,
+                                                                                              model_path):
+    text = "не могу дозвониться до оператора горячей линии"
+    frame = pd.DataFrame({"id": ["1", "2", "3", "4"], " Text ": [text, text, "'=СУММ(A1) не работает", text],
+                          "client": ["42", " 42 ", "7", "c7 "], "created": ["2024-05-01", "2024-05-03", "2024-05-04",
+                                                                           "2024-05-05"]})
+    io.write_table(frame, tmp_path / "in.csv")  # the local writer quotes "'=СУММ" once more; reading drops one
+    local = label_file(tmp_path / "in.csv", tmp_path / "local.parquet", text_col="text", id_col="id",
+                       customer_col="client", time_col="created", model=load_model(model_path), quiet=True)
+    label_file(tmp_path / "in.csv", tmp_path / "spark_out", text_col="text", id_col="id", customer_col="client",
+               time_col="created", model=model_path, engine="spark")
+    expected, got = pd.read_parquet(tmp_path / "local.parquet"), pd.read_parquet(tmp_path / "spark_out")
+    assert local["rows"] == 4 and got["id"].tolist() == ["1", "2", "3", "4"]
+    assert got["is_repeat"].tolist() == expected["is_repeat"].tolist() == [False, True, False, False]
+    assert got[" Text "].tolist() == expected[" Text "].tolist() and got[" Text "][2] == "'=СУММ(A1) не работает"
