@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from .errors import many
-from .mask import mask_text
+from .mask import mask_text, name_kinds
 from .preprocess import prepare
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ MAX_WORDS = 300  # distinct words tried per text: a long call costs at most this
 MIN_WEIGHT = 0.5  # a word that moves a label's log-odds less is not named ("и", "в")
 _CHARS_PER_CALL = 4_000_000  # variants scored at once, in characters: memory stays in the hundreds of MB
 # a word, hyphenated words whole ("интернет-банк"), and a negation with its word ("не работает"), as the
-# model reads them; placeholders of masked data (<PHONE>) and words holding digits are never named
+# model reads them; placeholders of masked data (<PHONE>), words holding digits and names are never named
 _WORD = re.compile(r"(?<![\w<>'-])(?:(?:не|ни)\s+)?[^\W\d_]+(?:[-'][^\W\d_]+)*(?![\w<>'-])", re.IGNORECASE)
 _EPS = 1e-6
 NONE_FOUND = "—"  # a label no single word carries (it rests on many, or on the text's length)
@@ -76,6 +76,9 @@ def _variants(value) -> tuple[list[str], list[str]]:
     text = mask_text(prepare(value).masked)
     spans: dict[str, list[tuple[int, int]]] = {}
     for match in _WORD.finditer(text):
+        last = match.group().split()[-1]
+        if last[0].isupper() and name_kinds(last) & {"Name", "Surn"}:
+            continue  # "спасибо Дарье": a lone first name is not masked, and is not named as evidence either
         word = " ".join(match.group().lower().split())
         if word in spans or len(spans) < MAX_WORDS:
             spans.setdefault(word, []).append(match.span())

@@ -197,7 +197,7 @@ _NAME_PART = rf"(?:{_INITIALS}|[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?(?![�
 
 
 @functools.lru_cache(maxsize=20_000)
-def _name_kinds(word: str) -> frozenset[str]:
+def name_kinds(word: str) -> frozenset[str]:
     """"Name" and/or "Surn" when the dictionary knows `word` as a first name or a surname."""
     if word.endswith("."):
         return frozenset({"Init"})
@@ -214,7 +214,7 @@ _FIRST = frozenset({"Name", "Init"})
 def _full_names(match: re.Match[str]) -> Iterator[tuple[int, int]]:
     """Pairs of neighbouring capitalised words (or initials): a surname and a first name or initials, in
     either order."""
-    parts = [(m.start(), m.end(), _name_kinds(m.group())) for m in _NAME_PARTS.finditer(match.string, *match.span())]
+    parts = [(m.start(), m.end(), name_kinds(m.group())) for m in _NAME_PARTS.finditer(match.string, *match.span())]
     i = 0
     while i + 1 < len(parts):
         (start, _, a), (_, end, b) = parts[i], parts[i + 1]

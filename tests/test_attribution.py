@@ -122,3 +122,9 @@ def test_explain_with_workers_gives_the_same_cells(tmp_path, default_model, jobs
 def test_one_string_is_refused_rather_than_explained_letter_by_letter(default_model):
     with pytest.raises(InputError, match="one string; wrap it in a list"):
         evidence(default_model, "не работает")
+
+
+def test_a_lone_first_name_or_surname_is_never_named_as_evidence(default_model):
+    cells = evidence(default_model, ["Спасибо оператору Дарье, всё быстро решила", "Кравчук не перезвонил неделю"])
+    assert "дарье" not in cells[0].lower() and "кравчук" not in cells[1].lower()
+    assert "спасибо" in cells[0] and "не перезвонил" in cells[1]
