@@ -95,7 +95,9 @@ def _warn_unchecked(checked: pd.Series, labelled: int, source: str) -> None:
 
 
 def _last_of_each_text(rows: dict, source: str) -> np.ndarray:
-    """Positions of the last row of each distinct text; texts labelled twice in different ways are named."""
+    """Positions of the first row of each distinct text, which takes the labels of its last row (in place: a
+    correction appended to a file wins, and the held-out split is the one the first rows give); texts
+    labelled twice in different ways are named."""
     texts = pd.Series(rows["texts"])
     keys = pd.Series(list(zip(rows["groups"], map(tuple, rows["topics"]), rows["general"])))
     repeated = texts.duplicated(keep=False)
@@ -106,7 +108,15 @@ def _last_of_each_text(rows: dict, source: str) -> np.ndarray:
         warnings.warn(f"{source}: {len(relabelled)} text(s) are labelled more than once, differently ({shown}"
                       f"{' ...' if len(relabelled) > 3 else ''}); the last row of each is trained on",
                       UnlabelledWarning, stacklevel=3)
-    return np.flatnonzero(~texts.duplicated(keep="last").to_numpy())
+        positions: dict = {}
+        for i, text in enumerate(rows["texts"]):
+            positions.setdefault(text, []).append(i)
+        for text in relabelled:
+            first, last = positions[text][0], positions[text][-1]
+            for key in ("groups", "topics", "general", "repeat"):
+                if rows.get(key) is not None:
+                    rows[key][first] = rows[key][last]
+    return np.flatnonzero(~texts.duplicated(keep="first").to_numpy())
 
 
 def corpus_hash(frame: pd.DataFrame) -> str:
