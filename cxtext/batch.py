@@ -54,6 +54,31 @@ def _failed_row(reason: str) -> dict:
             "is_repeat": False, "confidence": 0.0, "needs_review": True, "status": f"error: {reason}"}
 
 
+REPEATED_HEADER = "repeated header"
+
+
+def _repeated_headers(chunk: pd.DataFrame) -> np.ndarray:
+    """Rows that are the header line again (exports pasted one after another): each filled cell holds its own
+    column's name, and at least two do."""
+    same = np.zeros(len(chunk), dtype=int)
+    other = np.zeros(len(chunk), dtype=bool)
+    for name, series in chunk.items():
+        text = series.astype("string").str.strip().fillna("")
+        same += (text == str(name).strip()).to_numpy(dtype=bool)
+        other |= ((text != "") & (text != str(name).strip())).to_numpy(dtype=bool)
+    return (same >= 2) & ~other
+
+
+def _mark_headers(chunk: pd.DataFrame, labels: pd.DataFrame) -> None:
+    """A repeated header line is kept as a row, with no labels and a status saying what it is."""
+    header = _repeated_headers(chunk) if len(chunk.columns) >= 2 else np.zeros(len(chunk), dtype=bool)
+    if header.any():
+        for column, value in _failed_row("").items():
+            labels.loc[header, column] = value
+        labels.loc[header, "needs_review"] = False
+        labels.loc[header, "status"] = REPEATED_HEADER
+
+
 def predict_texts(model, texts: list, explain: bool = False) -> pd.DataFrame:
     """model.predict, but a chunk that raises is retried row by row and a failing row is marked, not lost;
     with `explain`, an `evidence` column names the words behind each row's labels."""
@@ -253,6 +278,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     try:
         with io.open_writer(dst, **options) as writer:
             for chunk, labels in _labelled_chunks(chunks, text_col, loaded, model_ref, int(jobs), explain):
+                _mark_headers(chunk, labels)
                 if history is not None:
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
                 out = label_frame(chunk, labels, None if keep_raw_text else text_col)

@@ -397,3 +397,13 @@ def test_excels_unicode_text_comes_back_as_utf8_with_a_bom(tmp_path, model):
     raw = (tmp_path / "out.csv").read_bytes()
     assert summary["encoding"] == "utf-8-sig" and raw.startswith(b"\xef\xbb\xbfid\ttext")
     assert io.read_table(tmp_path / "out.csv")["id"].tolist() == ["001", "002"]
+
+
+def test_a_header_line_pasted_again_is_kept_and_marked_not_labelled(tmp_path, model):
+    (tmp_path / "in.csv").write_text("id,text,score\n1,курьер опоздал,3\nid,text,score\n2,спасибо,10\n",
+                                     encoding="utf-8")
+    summary = label_file(tmp_path / "in.csv", tmp_path / "out.csv", text_col="text", id_col="id", model=model,
+                         quiet=True)
+    out = io.read_table(tmp_path / "out.csv")
+    assert out["id"].tolist() == ["1", "id", "2"] and summary["statuses"]["repeated header"] == 1
+    assert out["status"].tolist() == ["ok", "repeated header", "ok"] and out.loc[1, "group"] == ""
