@@ -94,29 +94,36 @@ def _warn_unchecked(checked: pd.Series, labelled: int, source: str) -> None:
                       "(--checked-only; checked_only=True)", UnlabelledWarning, stacklevel=3)
 
 
-def _last_of_each_text(rows: dict, source: str) -> np.ndarray:
-    """Positions of the first row of each distinct text, which takes the labels of its last row (in place: a
-    correction appended to a file wins, and the held-out split is the one the first rows give); texts
-    labelled twice in different ways are named."""
+_LABEL_KEYS = ("groups", "topics", "general", "repeat")
+
+
+def _last_of_each_text(rows: dict, source: str) -> tuple[np.ndarray, dict[int, int]]:
+    """(the position of the first row of each distinct text, first -> last row of a text given more than once).
+
+    The first row takes the labels of the last, in place: a correction appended to a file wins, and the
+    held-out split is the one the first rows give. Texts labelled twice in different ways are named."""
     texts = pd.Series(rows["texts"])
-    keys = pd.Series(list(zip(rows["groups"], map(tuple, rows["topics"]), rows["general"])))
-    repeated = texts.duplicated(keep=False)
-    differ = keys[repeated].groupby(texts[repeated]).nunique()
-    relabelled = differ[differ > 1].index.tolist()
+    first = np.flatnonzero(~texts.duplicated(keep="first").to_numpy())
+    if len(first) == len(texts):
+        return first, {}
+    positions: dict = {}
+    for i, text in enumerate(rows["texts"]):
+        positions.setdefault(text, []).append(i)
+    latest = {p[0]: p[-1] for p in positions.values() if len(p) > 1}
+    label = lambda i: tuple(tuple(v) if isinstance(v := rows[k][i], list) else v  # noqa: E731
+                            for k in _LABEL_KEYS if rows.get(k) is not None)
+    relabelled = [rows["texts"][a] for a, b in latest.items() if any(label(a) != label(i) for i in positions[
+        rows["texts"][a]])]
     if relabelled:
         shown = "; ".join(f"«{str(t)[:60]}»" for t in relabelled[:3])
         warnings.warn(f"{source}: {len(relabelled)} text(s) are labelled more than once, differently ({shown}"
                       f"{' ...' if len(relabelled) > 3 else ''}); the last row of each is trained on",
                       UnlabelledWarning, stacklevel=3)
-        positions: dict = {}
-        for i, text in enumerate(rows["texts"]):
-            positions.setdefault(text, []).append(i)
-        for text in relabelled:
-            first, last = positions[text][0], positions[text][-1]
-            for key in ("groups", "topics", "general", "repeat"):
-                if rows.get(key) is not None:
-                    rows[key][first] = rows[key][last]
-    return np.flatnonzero(~texts.duplicated(keep="first").to_numpy())
+    for a, b in latest.items():
+        for key in _LABEL_KEYS:
+            if rows.get(key) is not None:
+                rows[key][a] = rows[key][b]
+    return first, latest
 
 
 def corpus_hash(frame: pd.DataFrame) -> str:
@@ -140,7 +147,7 @@ def evaluate_model(model: TextClassifier, frame: pd.DataFrame, cols: LabelColumn
         raise InputError(f"the labels use {', '.join(unknown)} of taxonomy '{tax.name}', which the model "
                          f"(taxonomy '{model.taxonomy_.name}') does not know; measure a model trained with "
                          "that taxonomy (cxtext train ... --taxonomy FILE, then evaluate --model DIR)")
-    kept = _last_of_each_text(rows, frame.attrs.get("source", "the labels")).tolist()  # a text counts once
+    kept = _last_of_each_text(rows, frame.attrs.get("source", "the labels"))[0].tolist()  # a text counts once
     pick = lambda key: [rows[key][i] for i in kept] if rows.get(key) is not None else None  # noqa: E731
     pred = model.predict(pick("texts"))
     metrics = score_labels(pred, pick("groups"), pick("topics"), pick("general") if rows["general_given"] else None,
@@ -189,8 +196,9 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
                       "is_general or --general-col): every text is taken as specific, and the model will never "
                       "call a text too general", UnlabelledWarning, stacklevel=2)
     # a text twice would sit on both sides of the held-out split; a later row is a correction and wins
-    kept = _last_of_each_text(rows, frame.attrs.get("source", "the labels"))
-    written = lambda idx: frame.iloc[[rows["row"][i] - 2 for i in idx]]  # noqa: E731  (rows as the user wrote them)
+    kept, latest = _last_of_each_text(rows, frame.attrs.get("source", "the labels"))
+    # rows as the user wrote them: of a text given twice, the last (the one trained on)
+    written = lambda idx: frame.iloc[[rows["row"][latest.get(i, i)] - 2 for i in idx]]  # noqa: E731
     if holdout > 0:
         if round(len(kept) * (1 - holdout)) < 2 or round(len(kept) * holdout) < 1:
             raise InputError(f"a holdout of {holdout} leaves too few of the {len(kept)} distinct texts to train on "
@@ -230,8 +238,8 @@ def train(frame: pd.DataFrame, cols: LabelColumns = LabelColumns(), *, taxonomy:
     if background is not None:
         metrics["background_sha256_16"] = corpus_hash(background)
     metrics["cross_validated"] = score_labels(  # out-of-fold predictions of `frame`'s rows (they come last)
-        _oof_frame(model).iloc[n_extra:], own("groups", fit_idx), own("topics", fit_idx), own("general", fit_idx),
-        model.topics_)
+        _oof_frame(model).iloc[n_extra:], own("groups", fit_idx), own("topics", fit_idx),
+        own("general", fit_idx) if rows["general_given"] else None, model.topics_)
     if len(held_idx):
         metrics["held_out_metrics"] = evaluate_model(model, written(held_idx), cols)
         metrics["held_out_ids"] = [str(x) for x in written(held_idx).index]
