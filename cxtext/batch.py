@@ -25,7 +25,7 @@ from . import io
 from .errors import CxTextError, InputError
 from .mask import mask_text
 
-__all__ = ["apply_history", "label_file", "label_frame", "masked_value", "predict_texts"]
+__all__ = ["apply_history", "label_file", "label_frame", "mark_repeated_headers", "masked_value", "predict_texts"]
 
 DEFAULT_CHUNK_SIZE = 20_000
 INPUT_SUFFIX = "_input"  # a user column named like a label column is kept as e.g. "group_input"
@@ -69,7 +69,7 @@ def _repeated_headers(chunk: pd.DataFrame) -> np.ndarray:
     return (same >= 2) & ~other
 
 
-def _mark_headers(chunk: pd.DataFrame, labels: pd.DataFrame) -> None:
+def mark_repeated_headers(chunk: pd.DataFrame, labels: pd.DataFrame) -> None:
     """A repeated header line is kept as a row, with no labels and a status saying what it is."""
     header = _repeated_headers(chunk) if len(chunk.columns) >= 2 else np.zeros(len(chunk), dtype=bool)
     if header.any():
@@ -278,7 +278,7 @@ def label_file(input, output, *, text_col: str, id_col: str | None = None, custo
     try:
         with io.open_writer(dst, **options) as writer:
             for chunk, labels in _labelled_chunks(chunks, text_col, loaded, model_ref, int(jobs), explain):
-                _mark_headers(chunk, labels)
+                mark_repeated_headers(chunk, labels)
                 if history is not None:
                     apply_history(labels, history, chunk[customer_col].tolist(), chunk[time_col].tolist())
                 out = label_frame(chunk, labels, None if keep_raw_text else text_col)

@@ -69,11 +69,13 @@ def _ship(spark, model_path) -> str | None:
 
 
 def _label_batches(batches, *, text_col: str, key: str | None, mask: bool = True):
-    from .batch import label_frame, predict_texts
+    from .batch import label_frame, mark_repeated_headers, predict_texts
 
     model = _model(key)
     for frame in batches:
-        yield label_frame(frame, predict_texts(model, frame[text_col].tolist()), text_col if mask else None)
+        labels = predict_texts(model, frame[text_col].tolist())
+        mark_repeated_headers(frame.drop(columns=[c for c in (_ROW, _CUSTOMER) if c in frame.columns]), labels)
+        yield label_frame(frame, labels, text_col if mask else None)
 
 
 def _repeats_of_customer(frame: pd.DataFrame, *, customer_col: str, time_col: str, window_days: int

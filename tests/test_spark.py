@@ -183,3 +183,11 @@ def test_spark_matches_the_local_engine_on_spaced_ids_quoted_formulas_and_loose_
     assert local["rows"] == 4 and got["id"].tolist() == ["1", "2", "3", "4"]
     assert got["is_repeat"].tolist() == expected["is_repeat"].tolist() == [False, True, False, False]
     assert got[" Text "].tolist() == expected[" Text "].tolist() and got[" Text "][2] == "'=СУММ(A1) не работает"
+
+
+def test_spark_marks_a_header_line_pasted_again_as_the_local_engine_does(spark, tmp_path, model_path):
+    (tmp_path / "in.csv").write_text("id,text\n1,курьер опоздал\nid,text\n2,спасибо\n", encoding="utf-8")
+    label_file(tmp_path / "in.csv", tmp_path / "spark_out", text_col="text", id_col="id", model=model_path,
+               engine="spark")
+    got = pd.read_parquet(tmp_path / "spark_out")
+    assert got["id"].tolist() == ["1", "id", "2"] and got["status"].tolist() == ["ok", "repeated header", "ok"]
