@@ -186,7 +186,7 @@ def _annotations(tasks: list[dict]) -> dict[object, list[_Annotation]]:
         tid = task.get("id", i + 1)
         if "data" in task or "annotations" in task:
             data = task.get("data") or {}
-            anns = [_Annotation(data, _choices(a.get("result")), a.get("completed_by"), _when(a))
+            anns = [_Annotation(data, _choices(a.get("result")), _who(a.get("completed_by")), _when(a))
                     for a in task.get("annotations") or [] if not a.get("was_cancelled")]
         else:
             data = {k: v for k, v in task.items() if k not in _MIN_META and k not in CONTROLS}
@@ -194,6 +194,13 @@ def _annotations(tasks: list[dict]) -> dict[object, list[_Annotation]]:
         # opened and submitted empty, or an unlabelled JSON-MIN row: nothing chosen, not an annotation
         found.setdefault(tid, []).extend(a for a in anns if any(a.chosen.get(k) for k in CONTROLS))
     return found
+
+
+def _who(completed_by: object) -> object:
+    """The annotator: an id, or an id inside the user object some exports give ({"id": 1, "email": ...})."""
+    if isinstance(completed_by, dict):
+        return completed_by.get("id", completed_by.get("email", json.dumps(completed_by, sort_keys=True)))
+    return completed_by
 
 
 def _when(annotation: dict) -> str:

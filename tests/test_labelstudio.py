@@ -194,3 +194,10 @@ def test_two_annotators_give_one_row_per_task_and_their_disagreement_in_both_for
 def test_json_min_data_keys_come_back(tax):
     out = read_annotations([_min(5, "claim", 1, "2026-01-01", source_id="A-7", lead_time=3.2)], taxonomy=tax)
     assert out.loc[0, "source_id"] == "A-7" and "lead_time" not in out
+
+
+def test_an_annotator_given_as_a_user_object_is_read_by_its_id():
+    tasks = [{"id": 1, "data": {"text": "курьер опоздал"}, "annotations": [
+        {"completed_by": {"id": 7, "email": "a@x.ru"}, "updated_at": "2024-01-01",
+         "result": [{"from_name": "group", "type": "choices", "value": {"choices": ["complaint"]}}]}]}]
+    assert read_annotations(tasks).loc[0, "annotator"] == 7
