@@ -51,8 +51,7 @@ class CsvFormat:
     errors: str = "strict"  # "replace": UTF-8 but for a few broken bytes; their rows read "\ufffd" and are marked
     given: frozenset = frozenset()  # "encoding", "sep": what the caller gave rather than detection found
     title_rows: int = 0  # lines above the header holding a title ("Выгрузка за июнь"), skipped
-    # "\n" when lines end in "\n" alone and a cell holds a lone "\r" (pandas writes it unquoted): else the
-    # reader would end the row there
+    # "\n" when lines end in "\n" alone: a cell's lone "\r" (pandas writes it unquoted) then stays in its cell
     line_end: str | None = None
 
 
@@ -151,7 +150,8 @@ def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | N
     if not text.strip():
         raise InputError(f"input file {path} has no rows (only blank space); export the data again")
     sep = sep or _sniff_sep(text)
-    line_end = "\n" if "\r" in text and "\r\n" not in text and "\n" in text else None
+    first_end = text.find("\n")  # lines end as the first one does: "\n" alone, or "\r\n" (then the default)
+    line_end = "\n" if first_end > 0 and text[first_end - 1] != "\r" else None
     return CsvFormat(encoding=encoding, sep=sep, errors=errors, given=given, title_rows=_csv_title_rows(text, sep),
                      line_end=line_end)
 
