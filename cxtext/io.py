@@ -345,8 +345,9 @@ def _text_cell(value) -> object:
     return value
 
 
-# A number as a CSV holds it ("9", "-3", "8,5"); "00123" (an id) and 16+ digits (a card, an account) are not
-_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:[.,]\d{1,10})?")
+# A number as a CSV holds it ("9", "-3", "8,5", a sum); "00123" (an id) and 11+ digits (an INN, an OGRN, a card,
+# which Excel would show as 1,002E+14) are not
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,9})(?:[.,]\d{1,10})?")
 
 
 def _number_columns(frame: pd.DataFrame) -> set[int]:
@@ -465,6 +466,7 @@ class TableWriter:
                              neutralised_cells=0)
         if self.kind == "xlsx":
             self.info["cut_cells"] = 0
+            self._numbers: set[int] | None = None  # columns written as numbers: decided on the first chunk
         if not self.path.parent.exists():
             raise InputError(f"output folder {self.path.parent} does not exist; create it or choose another path")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
@@ -530,12 +532,14 @@ class TableWriter:
             )
         sheet = self._sheet
         flat = _flat(frame)
-        numeric = _number_columns(flat)
+        if self._numbers is None:
+            self._numbers = _number_columns(flat)
+        numeric = self._numbers
         for r, row in enumerate(flat.itertuples(index=False, name=None)):
             for c, value in enumerate(row):
                 if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
                     continue
-                if c in numeric and isinstance(value, str) and value:
+                if c in numeric and isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
                     number = float(value.replace(",", "."))
                     sheet.write_number(start + r, c, int(number) if number.is_integer() else number)
                 elif isinstance(value, str):

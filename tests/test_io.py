@@ -397,3 +397,12 @@ def test_a_lone_cr_written_unquoted_by_pandas_stays_in_its_cell(tmp_path):
     frame = pd.DataFrame({"id": ["00001", "00002"], "text": ["первая строка\rвторая строка", "спасибо"]})
     frame.to_csv(tmp_path / "in.csv", index=False)  # pandas leaves a lone CR unquoted when lines end in LF
     assert io.read_table(tmp_path / "in.csv").to_dict("records") == frame.to_dict("records")
+
+
+def test_xlsx_number_columns_are_chosen_once_and_long_ids_stay_text(tmp_path):
+    with io.open_writer(tmp_path / "out.xlsx") as writer:
+        writer.write(pd.DataFrame({"inn": ["500100732259", "7707083893"], "score": ["1", "2"]}))
+        writer.write(pd.DataFrame({"inn": ["7707083894", "7"], "score": ["н/д", "3"]}))
+    rows = list(openpyxl.load_workbook(tmp_path / "out.xlsx").active.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == ["500100732259", "7707083893", "7707083894", "7"]  # no 5,001E+11
+    assert [r[1] for r in rows] == [1, 2, "н/д", 3]
