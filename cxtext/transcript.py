@@ -61,7 +61,7 @@ _LABEL = re.compile(
     rf"(?:[ \t]*\([^()\n]{{0,40}}\))?(?:(?:[ \t]*{_TIME})?[ \t]*[:：]|,[ \t]*{_TIME}[ \t]*(?=\r?\n))",
     re.IGNORECASE | re.MULTILINE,
 )  # the last form is a Telegram export's: "Клиент, [14.05.2024 12:01]" on a line of its own, the words below
-_STAMPED_LINE = re.compile(r",[ \t]*\[[\d./, :]+\][ \t]*\r?\n")
+_STAMPED_LINE = re.compile(rf",[ \t]*{_TIME}[ \t]*\r?\n")  # such a label line, for the fast path to let through
 
 _LABEL_COLON = re.compile(r"(?<!\d)[:：]|[:：](?!\d)")  # a colon that is not a time's ("10:30")
 _DIARISED_LABEL = re.compile(_DIARISED, re.IGNORECASE)
