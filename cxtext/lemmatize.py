@@ -31,6 +31,7 @@ _FIRST_NORMAL_FORM: Callable[[str], str | None] | None = None  # see _first_norm
 _CACHE: dict[str, str] = {}
 _PARSES: dict[str, tuple["_Parse", ...]] = {}
 _TABLES: dict[str, Any] = {}
+_ON_CLEAR: list[Callable[[], None]] = []
 
 
 class _Parse(NamedTuple):
@@ -67,9 +68,17 @@ def set_analyzer(analyzer: Any) -> None:
 
 
 def clear_cache() -> None:
-    """Forget every cached lemma and parse (benchmarks use it to start cold)."""
+    """Forget every cached lemma and parse (benchmarks use it to start cold), here and in the modules that
+    cache the analyzer's answers themselves (`on_clear`)."""
     _CACHE.clear()
     _PARSES.clear()
+    for clear in _ON_CLEAR:
+        clear()
+
+
+def on_clear(clear: Callable[[], None]) -> None:
+    """Call `clear` whenever the caches are emptied (mask's names, which the analyzer told)."""
+    _ON_CLEAR.append(clear)
 
 
 def _read_tsv(name: str) -> list[list[str]]:

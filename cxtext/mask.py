@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .errors import InputError
-from .lemmatize import get_analyzer
+from .lemmatize import get_analyzer, on_clear
 
 # Full-width digits and signs ("＋７ ９１２...") are matched as ASCII: one character each, so the
 # spans still point into the raw text.
@@ -207,6 +207,9 @@ def name_kinds(word: str) -> frozenset[str]:
     return frozenset(g for tag in known for g in ("Name", "Surn") if g in tag)
 
 
+on_clear(name_kinds.cache_clear)  # a new analyzer tells names anew
+
+
 _NAME_PARTS = re.compile(_NAME_PART)
 _FIRST = frozenset({"Name", "Init"})
 
@@ -380,7 +383,7 @@ _TEN_DIGITS = re.compile(r"\d(?:(?:\D{0,4}\d){9}|\d\D?\d\d\D{1,25}\d(?:\D?\d){5}
 
 _WORD_NEEDS = tuple(dict.fromkeys(word for rule in RULES if rule.any_length for word in rule.needs))
 # Two capitalised words (or an initial) in a row: the only texts where a name without a patronymic can be.
-_CAPITALS_PAIR = re.compile(r"[А-ЯЁ][а-яё]*\.?[ \u00a0]+[А-ЯЁ]")
+_CAPITALS_PAIR = re.compile(r"(?:[А-ЯЁ][а-яё]+|(?<![^\W\d_])[А-ЯЁ]\.)[ \u00a0]+[А-ЯЁ]")  # not "Ужасно. Долго"
 
 
 def find(text: str, by_words: bool = True) -> tuple[Span, ...]:
