@@ -98,9 +98,11 @@ def _topic_table(y: np.ndarray, X: pd.DataFrame, bounds: tuple[float, float], in
                  seed: int) -> pd.DataFrame:
     """The per-topic rows for one base of answers (no names, no attribution).
 
-    Intervals and the z-test use `smoothed_interval` (Agresti-Caffo style), so a small or uniform group
-    (12 answers, all detractors) keeps an honest standard error instead of 0 and a p-value of 1e-72.
-    An impact's interval stays within what an impact can be: overall and score without the topic are both on
+    Standard errors come from `smoothed_interval` (Agresti-Caffo style), so a small or uniform group
+    (12 answers, all detractors) keeps an honest standard error instead of 0 and a p-value of 1e-72. The z-test
+    compares the smoothed scores (conservative for a small topic); the impact's interval is centred on the
+    impact itself (it covers better), so at the margin an interval can exclude 0 while p is just over 0.05:
+    `significant` follows the test. An impact's interval stays within what an impact can be: overall and score without the topic are both on
     the scale, so |impact| <= high - low (200 points of NPS).
     """
     N = len(y)
