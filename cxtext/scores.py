@@ -242,8 +242,8 @@ def segment_labels(values: pd.Series) -> pd.Series:
 
 
 def smoothed_score(scores: pd.Series | np.ndarray, scale: str | Scale = "nps") -> Estimate:
-    """`score`'s value with the interval of `smoothed_interval`: for a small part of the answers (a segment,
-    a period), where three detractors would otherwise read as -100..-100."""
+    """The metric (NPS, or the mean) with the interval of `smoothed_interval`, honest on a few answers (three
+    detractors: -100..+23.5, not -100..-100) and the plain one from ~300. `score` is this."""
     values = answer_values(scores, scale)
     values = values[~np.isnan(values)]
     if not len(values):
@@ -263,7 +263,7 @@ def weighted_index(parts: Mapping[str, Estimate], weights: Mapping[str, float],
     """Roll up triggers into a product (or products into a business) with the user's weights.
 
     Weights are normalised to sum to 1 (hall 70, delivery 30 -> 0.7, 0.3); parts are taken as
-    independent samples, so SE = sqrt(sum w^2 se^2), the interval kept within the `scale` of the parts.
+    independent samples, so SE = sqrt(sum w^2 se^2), the interval kept within `scale` (give the parts' scale: "csi" for CSI parts).
     n is the total answers behind the index.
     """
     missing = [k for k in weights if k not in parts]
