@@ -55,7 +55,7 @@ class CsvFormat:
     line_end: str | None = None
 
 
-def _existing(path: str | os.PathLike) -> Path:
+def existing_file(path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.exists():
         raise InputError(f"input file {path} not found; check the path (current folder: {Path.cwd()})")
@@ -135,7 +135,7 @@ def _mixed_lines(sample: bytes) -> tuple[int, int] | None:
 def sniff_csv(path: str | os.PathLike, encoding: str | None = None, sep: str | None = None) -> CsvFormat:
     """Detect the encoding (utf-8 with or without BOM, cp1251, KOI8-R, UTF-16 with BOM) and delimiter
     (, ; tab) of a CSV file, unless given."""
-    path = _existing(path)
+    path = existing_file(path)
     encoding, sep = checked_encoding(encoding), checked_sep(sep)
     with open(path, "rb") as f:
         sample = f.read(_SNIFF_BYTES)
@@ -275,7 +275,7 @@ def _first_rows(text: str, sep: str) -> list[list[str]]:
 
 def _csv_title_rows(text: str, sep: str) -> int:
     try:
-        return _title_rows(_first_rows(text, sep)[:_TITLE_ROWS + 1])
+        return count_title_rows(_first_rows(text, sep)[:TITLE_ROWS + 1])
     except csv.Error:
         return 0
 
@@ -288,7 +288,7 @@ def _sniff_sep(text: str) -> str:
             rows = _first_rows(text, sep)
         except csv.Error:
             continue
-        rows = [r for r in rows[_title_rows(rows[:_TITLE_ROWS + 1]):] if r]
+        rows = [r for r in rows[count_title_rows(rows[:TITLE_ROWS + 1]):] if r]
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -298,14 +298,14 @@ def _sniff_sep(text: str) -> str:
     return best
 
 
-def _csv_kwargs(fmt: CsvFormat) -> dict:
+def csv_kwargs(fmt: CsvFormat) -> dict:
     # keep_default_na=False: a comment "NA" or "null" is text, and an empty cell stays ""
     # index_col=False: a first row longer than the header must not turn the first column into an index
     return dict(sep=fmt.sep, encoding=fmt.encoding, encoding_errors=fmt.errors, dtype=str, keep_default_na=False,
                 na_filter=False, engine="c", index_col=False, skiprows=fmt.title_rows, lineterminator=fmt.line_end)
 
 
-def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
+def csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     if isinstance(exc, UnicodeDecodeError):
         other = "cp1251" if fmt.encoding.startswith("utf") else "utf-8"
         if "encoding" in fmt.given:
@@ -336,20 +336,20 @@ def _csv_error(path: Path, fmt: CsvFormat, exc: Exception) -> InputError:
     )
 
 
-_TITLE_ROWS = 10  # rows above the header that may hold a report title, a date, a blank line
+TITLE_ROWS = 10  # rows above the header that may hold a report title, a date, a blank line
 
 
-def _filled(row: Sequence[object]) -> list[object]:
+def filled_cells(row: Sequence[object]) -> list[object]:
     """The cells of a row that hold something (not None, NaN or blank)."""
     return [v for v in row if v is not None and v == v and str(v).strip()]  # v != v: NaN
 
 
-def _title_rows(rows: Sequence[Sequence[object]]) -> int:
+def count_title_rows(rows: Sequence[Sequence[object]]) -> int:
     """How many rows above the header hold a title or column groups: 0 unless the rows above a row of three or
     more distinct column names (at least as wide as the rows under it) are blank, titles (one cell of several
     words in the first column: "Выгрузка опроса за июнь") or group rows ("Клиент", "", "Опрос", "" over
     merged cells). Anything less is left for the reader to see."""
-    cells = [_filled(row) for row in rows]
+    cells = [filled_cells(row) for row in rows]
     if not cells or not cells[0]:
         return 0  # the first row is the header (or the file is not a table with a title)
     header = next((i for i, row in enumerate(rows) if cells[i] and not _above_header(row, rows[i + 1:])), 0)
@@ -363,9 +363,9 @@ def _title_rows(rows: Sequence[Sequence[object]]) -> int:
 
 def _above_header(row: Sequence[object], below: Sequence[Sequence[object]]) -> bool:
     """Whether a row reads as a title or as groups of the columns below it, not as the header."""
-    filled = [k for k, v in enumerate(row) if _filled([v])]
+    filled = [k for k, v in enumerate(row) if filled_cells([v])]
     if len(filled) == 1 and filled[0] == 0 and " " in str(row[0]).strip():
         return True  # a title: "Выгрузка опроса NPS за июнь"
-    width = next((len(_filled(r)) for r in below if _filled(r)), 0)
+    width = next((len(filled_cells(r)) for r in below if filled_cells(r)), 0)
     # a group over merged cells: Excel keeps the name in the first cell and leaves the others empty
-    return 1 < width and len(filled) < width and all(k + 1 < len(row) and not _filled([row[k + 1]]) for k in filled)
+    return 1 < width and len(filled) < width and all(k + 1 < len(row) and not filled_cells([row[k + 1]]) for k in filled)

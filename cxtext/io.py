@@ -1,6 +1,7 @@
 """Read and write tables (CSV, Excel, Parquet) the way CX exports arrive, and write output safely.
 
-A CSV's encoding, delimiter and title rows are found by `csv_format`. Every column is read as text, so an id "00123" stays "00123". Output goes to a temporary file
+A CSV's encoding, delimiter and title rows are found by `csv_format`. Every column is read as text, so an
+id "00123" stays "00123". Output goes to a temporary file
 in the same folder and is renamed at the end: an interrupted run leaves no half-written file posing as
 complete. A CSV cell Excel would run as a formula is written with a quote in front, and read back without.
 """
@@ -20,8 +21,8 @@ from typing import Iterator, Sequence
 
 import pandas as pd
 
-from .csv_format import (DELIMITERS, _TITLE_ROWS, CsvFormat, _csv_error, _csv_kwargs, _existing, _filled, _title_rows,
-                         checked_encoding, checked_sep, sniff_csv)
+from .csv_format import (DELIMITERS, TITLE_ROWS, CsvFormat, checked_encoding, checked_sep, count_title_rows, csv_error,
+                         csv_kwargs, existing_file, filled_cells, sniff_csv)
 from .errors import InputError
 
 __all__ = [
@@ -63,7 +64,7 @@ def iter_table(path: str | os.PathLike, chunksize: int | None = 50_000, *, encod
     `encoding` and `sep` apply to CSV (detected when None), `sheet` and `text_col` to .xlsx (the first sheet
     when None; a yes/no or date cell among the texts of `text_col` stays a value, so it is not labelled as
     the text "True")."""
-    path = _existing(path)
+    path = existing_file(path)
     kind = _kind(path, "input")
     if kind == "csv":
         yield from _iter_csv(path, chunksize, encoding, sep)
@@ -83,14 +84,14 @@ def _iter_csv(path: Path, chunksize: int | None, encoding: str | None, sep: str 
     try:
         *titles, header = _csv_header(path, fmt)
         if chunksize is None:
-            yield _restored(_clean_header(_strict(lambda: pd.read_csv(path, **_csv_kwargs(fmt))), header, titles))
+            yield _restored(_clean_header(_strict(lambda: pd.read_csv(path, **csv_kwargs(fmt))), header, titles))
             return
-        with pd.read_csv(path, chunksize=chunksize, **_csv_kwargs(fmt)) as reader:
+        with pd.read_csv(path, chunksize=chunksize, **csv_kwargs(fmt)) as reader:
             while (chunk := _strict(lambda: next(reader, None))) is not None:
                 yield _restored(_clean_header(chunk, header, titles))
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError,
             csv.Error) as exc:
-        raise _csv_error(path, fmt, exc) from exc
+        raise csv_error(path, fmt, exc) from exc
 
 
 def _csv_header(path: Path, fmt: CsvFormat) -> list[list[str]]:
@@ -106,7 +107,7 @@ def _clean_header(frame: pd.DataFrame, header: Sequence[object] | None = None,
     message and could never be typed as --id-col. Columns that repeat a name of `header` are listed
     in frame.attrs["repeated_columns"] (pandas' new name -> the name as written); the title rows skipped
     above the header, in frame.attrs["title_rows"]."""
-    titles = [" ".join(str(v).strip() for v in _filled(row)) for row in titles]
+    titles = [" ".join(str(v).strip() for v in filled_cells(row)) for row in titles]
     if any(titles):
         frame.attrs["title_rows"] = [title for title in titles if title]
     if any("\x00" in str(c) for c in frame.columns):
@@ -170,8 +171,8 @@ def _read_xlsx(path: Path, sheet: str | None = None, text_col: str | None = None
             names = book.sheet_names
             if sheet is None or sheet in names:
                 name = sheet if sheet is not None else 0
-                top = pd.read_excel(book, sheet_name=name, header=None, nrows=_TITLE_ROWS + 1, dtype=object)
-                skip = _title_rows(top.values.tolist())
+                top = pd.read_excel(book, sheet_name=name, header=None, nrows=TITLE_ROWS + 1, dtype=object)
+                skip = count_title_rows(top.values.tolist())
                 frame = pd.read_excel(book, sheet_name=name, dtype=object, skiprows=skip,
                                       keep_default_na=False, na_filter=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
